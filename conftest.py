@@ -1,0 +1,26 @@
+"""Every test run is a quick run whose outputs go to a temporary folder.
+
+Set here, before any notebook kernel starts, so that the kernels nbval launches
+inherit the settings and the committed figures and results are never touched.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "notebooks"))
+
+_OUTPUT_DIR = tempfile.mkdtemp(prefix="keras-course-test-")
+
+
+def pytest_configure(config):
+    os.environ.setdefault("COURSE_QUICK", "1")
+    os.environ["COURSE_OUTPUT_DIR"] = _OUTPUT_DIR
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_OUTPUT_DIR, ignore_errors=True)

@@ -1,0 +1,353 @@
+"""The helper module: run mode, verified data loading, atomic outputs."""
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import pickle
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import coursekit
+from coursekit import DataError, SettingError
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+# ----------------------------------------------------------------- helpers to make data
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
+    return gzip.compress(header + array.astype(np.uint8).tobytes(), mtime=0)
+
+
+def write_manifest(root: Path) -> None:
+    lines = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        lines.append(f"{digest}  {path.relative_to(root).as_posix()}")
+    (root / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path, monkeypatch):
+    """A data folder holding a 6-image MNIST look-alike and its SHA256SUMS."""
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "data" / "mnist"
+    folder.mkdir(parents=True)
+    arrays = {
+        "train-images-idx3-ubyte.gz": rng.integers(0, 256, (6, 28, 28)),
+        "train-labels-idx1-ubyte.gz": rng.integers(0, 10, 6),
+        "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (4, 28, 28)),
+        "t10k-labels-idx1-ubyte.gz": rng.integers(0, 10, 4),
+    }
+    for name, array in arrays.items():
+        (folder / name).write_bytes(idx_bytes(array))
+    write_manifest(tmp_path / "data")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    return folder, arrays
+
+
+def cifar_archive(path: Path, n: int = 3, payload=None) -> None:
+    """A cifar-10-python layout with n images per batch (or a given pickled payload)."""
+    rng = np.random.default_rng(1)
+    with tarfile.open(path, "w:gz") as archive:
+        for member in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            record = payload if payload is not None else {
+                b"data": rng.integers(0, 256, (n, 3072)).astype(np.uint8),
+                b"labels": list(rng.integers(0, 10, n).tolist()),
+            }
+            data = pickle.dumps(record, protocol=2)
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{member}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+
+
+# ----------------------------------------------------------------- run mode and outputs
+
+
+@pytest.mark.parametrize("value, expected", [("", False), ("0", False), ("1", True), (" 1 ", True)])
+def test_quick_mode_values(monkeypatch, value, expected):
+    monkeypatch.setenv("COURSE_QUICK", value)
+    assert coursekit.quick_mode() is expected
+
+
+@pytest.mark.parametrize("value", ["yes", "true", "2", "quick"])
+def test_quick_mode_rejects_other_values_with_the_fix(monkeypatch, value):
+    monkeypatch.setenv("COURSE_QUICK", value)
+    with pytest.raises(SettingError, match=r"COURSE_QUICK=.*Use COURSE_QUICK=1"):
+        coursekit.quick_mode()
+
+
+def test_quick_run_never_writes_to_the_committed_figures(monkeypatch):
+    monkeypatch.delenv("COURSE_OUTPUT_DIR", raising=False)
+    monkeypatch.setenv("COURSE_QUICK", "1")
+    assert coursekit.output_dir() != coursekit.FIGURES_DIR
+    monkeypatch.setenv("COURSE_QUICK", "0")
+    assert coursekit.output_dir() == coursekit.FIGURES_DIR
+
+
+def test_output_dir_follows_the_override(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path / "out"))
+    assert coursekit.output_dir() == tmp_path / "out"
+    assert coursekit.model_path("m.keras").parent == tmp_path / "out" / "models"
+
+
+def test_save_figure_writes_a_png_and_no_temporary_files(tmp_path, monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    path = coursekit.save_figure(fig, "a_curve")
+    plt.close(fig)
+    assert path == tmp_path / "a_curve.png"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["a_curve.png"]
+    with pytest.raises(ValueError, match="figure name"):
+        coursekit.save_figure(fig, "../escape")
+
+
+def test_display_path_never_shows_a_machine_path(tmp_path):
+    assert coursekit.display_path(coursekit.FIGURES_DIR / "x.png") == "figures/x.png"
+    assert coursekit.display_path(tmp_path / "x.png") == "<output folder>/x.png"
+
+
+def test_record_result_merges_by_model_id(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
+    common = dict(model="m", dataset="mnist", epochs=1, batch_size=2, train_seconds=1.234,
+                  test_accuracy=0.91234, test_loss=0.3, tutorial="test acc 0.9")
+    coursekit.record_result("B2", **common)
+    coursekit.record_result("B1", **common)
+    coursekit.record_result("B1", **{**common, "test_accuracy": 0.95})
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert list(results) == ["B1", "B2"]
+    assert results["B1"]["test_accuracy"] == 0.95
+    assert results["B2"]["train_seconds"] == 1.2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+
+
+# ----------------------------------------------------------------- local data folder
+
+
+def test_local_folder_loads_what_keras_returns(tiny_mnist, capsys):
+    folder, arrays = tiny_mnist
+    (x_train, y_train), (x_test, y_test) = coursekit.load_data("mnist")
+    assert x_train.shape == (6, 28, 28) and x_train.dtype == np.uint8
+    assert y_train.shape == (6,) and y_test.shape == (4,) and y_test.dtype == np.uint8
+    np.testing.assert_array_equal(x_test, arrays["t10k-images-idx3-ubyte.gz"])
+    np.testing.assert_array_equal(y_train, arrays["train-labels-idx1-ubyte.gz"])
+    assert x_train.flags.writeable
+    # these files are not the official ones: the reader is told so
+    assert "local rebuild" in capsys.readouterr().out
+
+
+def test_missing_file_names_the_file_and_the_fix(tiny_mnist):
+    folder, _ = tiny_mnist
+    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\.gz is missing.*COURSE_DATA_DIR"):
+        coursekit.load_data("mnist")
+
+
+def test_truncated_file_is_refused_before_parsing(tiny_mnist):
+    folder, _ = tiny_mnist
+    target = folder / "train-images-idx3-ubyte.gz"
+    expected = hashlib.sha256(target.read_bytes()).hexdigest()
+    target.write_bytes(target.read_bytes()[:100])
+    with pytest.raises(DataError) as error:
+        coursekit.load_data("mnist")
+    message = str(error.value)
+    assert "train-images-idx3-ubyte.gz" in message and expected in message
+    assert "Copy it again" in message
+
+
+def test_altered_byte_is_refused(tiny_mnist):
+    folder, _ = tiny_mnist
+    target = folder / "train-labels-idx1-ubyte.gz"
+    data = bytearray(target.read_bytes())
+    data[-1] ^= 0xFF
+    target.write_bytes(bytes(data))
+    with pytest.raises(DataError, match="failed its SHA-256 check"):
+        coursekit.load_data("mnist")
+
+
+def test_file_not_in_any_manifest_is_refused(tiny_mnist):
+    folder, _ = tiny_mnist
+    (folder.parent / "SHA256SUMS").unlink()
+    with pytest.raises(DataError, match=r"no published or listed hash|failed its SHA-256"):
+        coursekit.load_data("mnist")
+
+
+def test_listed_file_that_is_not_idx_gives_a_clear_error(tiny_mnist):
+    folder, _ = tiny_mnist
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(b"not gzip at all")
+    write_manifest(folder.parent)
+    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz is not a readable gzip"):
+        coursekit.load_data("mnist")
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"\x00\x00\x0d\x01abcd"))
+    write_manifest(folder.parent)
+    with pytest.raises(DataError, match="bad magic number"):
+        coursekit.load_data("mnist")
+
+
+def test_idx_header_that_lies_about_its_size(tiny_mnist):
+    folder, _ = tiny_mnist
+    header = bytes([0, 0, 8, 1]) + np.array([50], dtype=">u4").tobytes()
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(header + bytes(10)))
+    write_manifest(folder.parent)
+    with pytest.raises(DataError, match="header promises shape"):
+        coursekit.load_data("mnist")
+
+
+def test_malformed_manifest_line(tiny_mnist):
+    folder, _ = tiny_mnist
+    (folder.parent / "SHA256SUMS").write_text("deadbeef mnist/whatever\n")
+    with pytest.raises(DataError, match=r"SHA256SUMS, line 1"):
+        coursekit.load_data("mnist")
+
+
+def test_data_dir_that_is_not_a_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(SettingError, match=r"COURSE_DATA_DIR=.*is not a folder"):
+        coursekit.load_data("mnist")
+
+
+def test_unknown_dataset_name():
+    with pytest.raises(ValueError, match="unknown dataset"):
+        coursekit.load_data("imagenet")
+
+
+# ----------------------------------------------------------------- CIFAR-10 archives
+
+
+def test_cifar_archive_matches_keras_layout(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    (root / "cifar-10").mkdir(parents=True)
+    cifar_archive(root / "cifar-10" / "cifar-10-python-offline.tar.gz", n=3)
+    write_manifest(root)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(root))
+    (x_train, y_train), (x_test, y_test) = coursekit.load_data("cifar10")
+    assert x_train.shape == (15, 32, 32, 3) and x_test.shape == (3, 32, 32, 3)
+    assert y_train.shape == (15, 1) and y_test.dtype == np.uint8 and x_train.dtype == np.uint8
+
+
+def test_cifar_pickle_is_never_opened_before_its_hash_matches(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    (root / "cifar-10").mkdir(parents=True)
+    archive = root / "cifar-10" / "cifar-10-python-offline.tar.gz"
+    cifar_archive(archive, n=2)
+    write_manifest(root)
+    cifar_archive(archive, payload={b"data": os.system})  # swapped after hashing
+    monkeypatch.setenv("COURSE_DATA_DIR", str(root))
+    with pytest.raises(DataError, match="failed its SHA-256 check"):
+        coursekit.load_data("cifar10")
+
+
+def test_cifar_unpickler_refuses_code_even_from_a_listed_archive(tmp_path):
+    archive = tmp_path / "evil.tar.gz"
+    cifar_archive(archive, payload={b"data": os.system})
+    with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
+        coursekit.read_cifar10_archive(archive)
+
+
+# ----------------------------------------------------------------- downloads
+
+
+def test_download_is_verified_then_moved_into_place(tmp_path):
+    source = tmp_path / "served.bin"
+    source.write_bytes(b"payload")
+    digest = hashlib.sha256(b"payload").hexdigest()
+    target = tmp_path / "cache" / "file.bin"
+    assert coursekit.download_verified(source.as_uri(), target, digest) == target
+    assert target.read_bytes() == b"payload"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["file.bin"]
+
+
+def test_download_with_wrong_hash_leaves_nothing_behind(tmp_path):
+    source = tmp_path / "served.bin"
+    source.write_bytes(b"tampered")
+    target = tmp_path / "cache" / "file.bin"
+    with pytest.raises(DataError, match="Nothing was saved"):
+        coursekit.download_verified(source.as_uri(), target, "0" * 64)
+    assert list(target.parent.iterdir()) == []
+
+
+def test_damaged_cache_is_downloaded_again(tmp_path, capsys):
+    source = tmp_path / "served.bin"
+    source.write_bytes(b"good")
+    target = tmp_path / "file.bin"
+    target.write_bytes(b"goo")  # an interrupted copy from some other tool
+    coursekit.download_verified(source.as_uri(), target, hashlib.sha256(b"good").hexdigest())
+    assert target.read_bytes() == b"good"
+    assert "downloading it again" in capsys.readouterr().out
+
+
+def test_unreachable_host_says_how_to_work_offline(tmp_path):
+    with pytest.raises(DataError, match="set COURSE_DATA_DIR"):
+        coursekit.download_verified((tmp_path / "absent").as_uri(), tmp_path / "f", "0" * 64)
+
+
+def test_without_data_dir_the_official_files_are_downloaded(tmp_path, monkeypatch):
+    """Online users: the loader fetches the official files into Keras's cache."""
+    calls = []
+
+    def fake_download(url, destination, sha256):
+        calls.append((url, destination.name, sha256))
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        name = destination.name.replace("t10k", "test")
+        shape = (2, 28, 28) if "images" in name else (2,)
+        destination.write_bytes(idx_bytes(np.zeros(shape)))
+        return destination
+
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(coursekit, "download_verified", fake_download)
+    (x_train, _), _ = coursekit.load_data("fashion_mnist")
+    assert x_train.shape == (2, 28, 28)
+    assert [c[1] for c in calls] == list(coursekit.IDX_FILES)
+    assert all(c[0].startswith(coursekit.MNIST_BASE_URL) for c in calls)
+    assert all(c[2] == coursekit.OFFICIAL_SHA256["fashion-mnist"][c[1]] for c in calls)
+
+
+# ----------------------------------------------------------------- the real datasets
+
+
+needs_shared = pytest.mark.skipif(
+    not (SHARED_DATA / "SHA256SUMS").is_file(), reason="no ../shared/datasets beside the checkout"
+)
+
+
+@needs_shared
+@pytest.mark.parametrize("name, shape", [("mnist", (28, 28)), ("fashion_mnist", (28, 28))])
+def test_real_files_are_recognised_as_official(monkeypatch, capsys, name, shape):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(SHARED_DATA))
+    (x_train, y_train), (x_test, y_test) = coursekit.load_data(name)
+    assert x_train.shape == (60000, *shape) and x_test.shape == (10000, *shape)
+    assert y_train.dtype == np.uint8 and set(np.unique(y_test)) == set(range(10))
+    assert "official distribution files" in capsys.readouterr().out
+
+
+@needs_shared
+def test_real_mnist_first_labels(monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(SHARED_DATA))
+    (_, y_train), (_, y_test) = coursekit.load_data("mnist")
+    # The first training digits of MNIST are 5, 0, 4, 1, 9; the first test digits 7, 2, 1.
+    assert y_train[:5].tolist() == [5, 0, 4, 1, 9]
+    assert y_test[:3].tolist() == [7, 2, 1]
+
+
+@needs_shared
+def test_real_cifar_rebuild_is_reported_as_a_rebuild(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(SHARED_DATA))
+    (x_train, y_train), (x_test, y_test) = coursekit.load_data("cifar10")
+    assert x_train.shape == (50000, 32, 32, 3) and y_test.shape == (10000, 1)
+    assert "local rebuild, not the official files" in capsys.readouterr().out
+    # CIFAR-10's first training label is 6 (frog), its first test label 3 (cat).
+    assert y_train[0, 0] == 6 and y_test[0, 0] == 3
