@@ -1,0 +1,86 @@
+"""Execute the course notebooks and store their outputs in place.
+
+    python tools/run_notebooks.py [--quick] [--times FILE] [NOTEBOOK ...]
+
+With no notebook named, runs every ``notebooks/*.ipynb`` in lesson order. A full run
+(the default) refreshes the committed outputs, figures and ``figures/results.json``.
+
+Each notebook is executed in memory and written only if every cell succeeded, through a
+temporary file renamed over the original: stopping a run half-way leaves the committed
+notebook as it was. The SHA-256 of the notebook's code is stored in its metadata so the
+tests can tell that the outputs were produced by the code beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+
+
+def code_sha256(nb) -> str:
+    """Hash of the code cells' sources, in order: what produced the outputs."""
+    sources = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    return hashlib.sha256(json.dumps(sources).encode()).hexdigest()
+
+
+def execute(path: Path, quick: bool) -> float:
+    nb = nbformat.read(path, as_version=4)
+    env_before = dict(os.environ)
+    os.environ["COURSE_QUICK"] = "1" if quick else "0"
+    if not quick:
+        os.environ.pop("COURSE_OUTPUT_DIR", None)
+    try:
+        client = NotebookClient(
+            nb, timeout=None, kernel_name="python3", record_timing=False,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        start = time.perf_counter()
+        client.execute()
+        seconds = time.perf_counter() - start
+    finally:
+        os.environ.clear()
+        os.environ.update(env_before)
+    nb.metadata["course"] = {"code_sha256": code_sha256(nb), "quick_mode": quick}
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)",
+                                 "language": "python", "name": "python3"}
+    if not quick:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".part-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            nbformat.write(nb, handle)
+        os.replace(tmp, path)
+    return seconds
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--quick", action="store_true",
+                        help="quick mode: run without storing outputs")
+    parser.add_argument("--times", type=Path, help="write {notebook: seconds} JSON here")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
+    times = {}
+    for path in paths:
+        print(f"{'quick' if args.quick else 'full'} run: {path.name} ...", flush=True)
+        times[path.name] = round(execute(path.resolve(), args.quick), 1)
+        print(f"  done in {times[path.name]:.0f} s", flush=True)
+    print(f"total: {sum(times.values()):.0f} s for {len(times)} notebook(s)")
+    if args.times:
+        args.times.write_text(json.dumps(times, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
