@@ -37,5 +37,8 @@ run: setup
 lab: setup
 	$(BIN)/jupyter lab notebooks
 
+site: setup
+	$(BIN)/python tools/build_site.py
+
 clean:
 	rm -rf $(VENV) _site _build models
