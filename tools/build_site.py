@@ -135,7 +135,8 @@ class SourceTree:
         text = readme.read_text(encoding="utf-8") if readme and readme.is_file() else \
             "# Keras Image Course\n"
         text = self.rewrite_markdown(text, "")
-        linked = {nb.name for nb in self.notebooks if f"notebooks/{nb.name}" in text}
+        linked = {nb.name for nb in self.notebooks  # a relative link, not a Colab URL
+                  if re.search(r"(\]\(|href=[\"'])(\./)?notebooks/" + re.escape(nb.name), text)}
         if len(linked) < len(self.notebooks):
             # The README does not list every lesson (yet): list them from the notebooks.
             text = text.rstrip() + "\n\n## Lessons\n\n" + "\n".join(

@@ -1,0 +1,441 @@
+"""The course site: it builds offline from the stored outputs, and it works in a browser.
+
+The site is built into a temporary folder (never over ``_site/``) from every
+``notebooks/[0-9]*.ipynb`` and ``README.md``; while no lesson exists yet, from a small
+sample notebook made here instead (and a stand-in README, in the temporary folder only).
+
+The static checks need nothing but Python. The browser test opens every page in
+headless Chromium (Debian's ``chromium`` package) over http://127.0.0.1 with every
+other host unreachable, and saves screenshots of the home page and a lesson to
+``_build/screenshots/`` for a human to look at. Without Chromium it is skipped, with
+the reason, except in CI (``CI`` set), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html.parser
+import http.server
+import io
+import json
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tools"))
+import build_site  # noqa: E402
+
+SCREENSHOTS = REPO / "_build" / "screenshots"
+COLAB = "https://colab.research.google.com/github/keras-course/keras-image-course/blob/main/notebooks/"
+SOURCE = "https://github.com/keras-course/keras-image-course/blob/main/notebooks/"
+EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//")
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+# --------------------------------------------------------------------------- the build
+
+def sample_notebook(path: Path) -> None:
+    """A small lesson with what the real ones hold: prose, math, code, text and a figure."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.plot([0.9, 0.95, 0.97], label="train")
+    ax.plot([0.92, 0.94, 0.95], label="validation")
+    ax.set(title="Accuracy per epoch", xlabel="epoch", ylabel="accuracy")
+    ax.legend()
+    png = io.BytesIO()
+    fig.savefig(png, format="png")
+    plt.close(fig)
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "# A sample lesson\n\nA stand-in lesson used while the course has none.\n\n"
+            "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"({COLAB}{path.name})"),
+        nbformat.v4.new_markdown_cell("## Setup\n\nThe softmax is $p_i = e^{z_i} / \\sum_j e^{z_j}$."),
+        nbformat.v4.new_code_cell("print('hello')", execution_count=1, outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="hello\n")]),
+        nbformat.v4.new_code_cell("plt.show()", execution_count=2, outputs=[
+            nbformat.v4.new_output("display_data", data={
+                "image/png": base64.b64encode(png.getvalue()).decode(),
+                "text/plain": "<Figure size 500x300 with 1 Axes>"})]),
+        nbformat.v4.new_markdown_cell("## Summary\n\nSee [the helper module](coursekit.py)."),
+    ]
+    nbformat.write(nb, path)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("site")
+    notebooks = build_site.lesson_notebooks()
+    if not notebooks:
+        notebooks = [tmp / "01_sample_lesson.ipynb"]
+        sample_notebook(notebooks[0])
+    readme = REPO / "README.md"
+    if not readme.is_file():
+        readme = tmp / "README.md"
+        readme.write_text("# Keras Image Course\n\nA stand-in README for the site test.\n\n"
+                          "<!-- results:start -->\n| model | accuracy |\n| --- | --- |\n"
+                          "| B1 | 0.99 |\n<!-- results:end -->\n")
+    start = time.perf_counter()
+    out = build_site.build(tmp / "html", tmp / "work", readme, notebooks)
+    print(f"site built in {time.perf_counter() - start:.1f} s from {len(notebooks)} notebook(s)")
+    return out, notebooks, readme
+
+
+class Page(html.parser.HTMLParser):
+    """What the checks need from one HTML page: its references, ids and links."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.refs: list[tuple[str, str, str]] = []  # (tag, attribute, url)
+        self.ids: set[str] = set()
+        self.anchors: list[tuple[str, list[str]]] = []  # (href, img srcs inside)
+        self.styles: list[str] = []
+        self._open_a: list[tuple[str, list[str]]] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for key in ("id", "name"):
+            if attrs.get(key):
+                self.ids.add(attrs[key])
+        for key in ("src", "href", "srcset", "poster", "data"):
+            if attrs.get(key) is not None:
+                self.refs.append((tag, key, attrs[key]))
+        if attrs.get("style"):
+            self.styles.append(attrs["style"])
+        if tag == "a":
+            self._open_a.append((attrs.get("href") or "", []))
+        if tag == "img" and self._open_a:
+            self._open_a[-1][1].append(attrs.get("src") or "")
+        if tag == "style":
+            self._in_style = True
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._open_a:
+            self.anchors.append(self._open_a.pop())
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.styles.append(data)
+
+
+@functools.lru_cache(maxsize=None)
+def parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def html_pages(out: Path) -> list[Path]:
+    return sorted(p for p in out.rglob("*.html") if "_static" not in p.relative_to(out).parts)
+
+
+def css_urls(css: str) -> list[str]:
+    found = re.findall(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", css)
+    found += re.findall(r"@import\s+['\"]([^'\"]+)['\"]", css)
+    return found
+
+
+def test_build_writes_only_its_output(site):
+    out, notebooks, _ = site
+    assert (out / "index.html").is_file()
+    for nb in notebooks:
+        assert (out / "notebooks" / f"{nb.stem}.html").is_file(), f"no page for {nb.name}"
+    assert (out / "search.html").is_file() and (out / "searchindex.js").is_file()
+
+
+def test_no_asset_comes_from_another_host(site):
+    """Pages render offline: no script, style, font or image from a CDN."""
+    out, _, _ = site
+    external = []
+    for path in html_pages(out):
+        page = parse(path)
+        for tag, attribute, url in page.refs:
+            if tag == "a" or not EXTERNAL.match(url.strip()):
+                continue
+            if tag == "link" and attribute == "href" and "canonical" in url:
+                continue
+            external.append(f"{path.relative_to(out)}: <{tag} {attribute}={url}>")
+        external += [f"{path.relative_to(out)}: style url({u})"
+                     for style in page.styles for u in css_urls(style) if EXTERNAL.match(u)]
+    for css in out.rglob("*.css"):
+        external += [f"{css.relative_to(out)}: url({u})"
+                     for u in css_urls(css.read_text(encoding="utf-8", errors="replace"))
+                     if EXTERNAL.match(u)]
+    assert not external, "external assets:\n" + "\n".join(external)
+
+
+def test_every_internal_link_and_image_resolves(site):
+    out, _, _ = site
+    broken = []
+    for path in html_pages(out):
+        page = parse(path)
+        here = path.relative_to(out).as_posix()
+        for tag, attribute, url in page.refs:
+            if attribute == "srcset" or EXTERNAL.match(url) or re.match(r"^[a-z]+:", url):
+                continue
+            target, _, fragment = urllib.parse.unquote(url).partition("#")
+            target = target.split("?")[0]
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(here), target)) \
+                if target else here
+            file = out / resolved
+            if file.is_dir():
+                file = file / "index.html"
+            if not file.is_file():
+                broken.append(f"{here}: <{tag} {attribute}={url}> (no {resolved})")
+            elif fragment and file.suffix == ".html" and fragment not in parse(file).ids:
+                broken.append(f"{here}: <{tag} {attribute}={url}> (no id {fragment!r})")
+    assert not broken, "broken internal references:\n" + "\n".join(broken)
+
+
+def test_lesson_pages_link_colab_source_and_neighbours(site):
+    out, notebooks, _ = site
+    home = parse(out / "index.html")
+    for i, nb in enumerate(notebooks):
+        page = parse(out / "notebooks" / f"{nb.stem}.html")
+        hrefs = [href for href, _ in page.anchors]
+        badges = [imgs for href, imgs in page.anchors if href == COLAB + nb.name and imgs]
+        assert badges, f"{nb.name}: no Open-in-Colab badge linking to {COLAB + nb.name}"
+        assert all(not EXTERNAL.match(src) for imgs in badges for src in imgs)
+        assert SOURCE + nb.name in hrefs, f"{nb.name}: no link to the source notebook"
+        if i > 0:
+            assert f"{notebooks[i - 1].stem}.html" in hrefs, f"{nb.name}: no 'previous' link"
+        if i + 1 < len(notebooks):
+            assert f"{notebooks[i + 1].stem}.html" in hrefs, f"{nb.name}: no 'next' link"
+        assert f"notebooks/{nb.stem}.html" in [h.split("#")[0] for h, _ in home.anchors], \
+            f"the home page does not list {nb.name}"
+        images = sum(1 for tag, attribute, _ in page.refs if tag == "img")
+        figures = sum("image/png" in output.get("data", {})
+                      for cell in nbformat.read(nb, as_version=4).cells
+                      if cell.cell_type == "code" for output in cell.outputs)
+        assert images >= figures, f"{nb.name}: {figures} figures stored, {images} images shown"
+
+
+def test_home_page_has_the_readme_results_table(site):
+    out, _, readme = site
+    text = readme.read_text(encoding="utf-8")
+    if "<!-- results:start -->" in text:
+        table = text.split("<!-- results:start -->")[1].split("<!-- results:end -->")[0]
+        if "|" in table:
+            assert "<table" in (out / "index.html").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- the browser
+
+def find_chromium() -> str | None:
+    for name in CHROMIUM_NAMES:
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class Browser:
+    """Headless Chromium driven over the DevTools protocol (one tab)."""
+
+    def __init__(self, binary: str, profile: Path):
+        import websocket  # websocket-client, installed with Jupyter
+
+        self.process = subprocess.Popen(
+            [binary, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update",
+             "--no-first-run", "--no-default-browser-check", "--hide-scrollbars",
+             "--remote-debugging-port=0", "--remote-allow-origins=*",
+             f"--user-data-dir={profile}", "--window-size=1280,900",
+             # Offline: every host except this machine is unreachable.
+             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+             "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not (port_file.is_file() and port_file.read_text().strip()):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError("Chromium did not start")
+            time.sleep(0.1)
+        port = port_file.read_text().split()[0]
+        tabs = []
+        while not tabs:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as response:
+                tabs = [t for t in json.load(response) if t["type"] == "page"]
+        self.ws = websocket.create_connection(tabs[0]["webSocketDebuggerUrl"], timeout=30,
+                                              suppress_origin=True)
+        self.next_id = 0
+        self.events: list[dict] = []
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.call(f"{domain}.enable")
+        self.call("Emulation.setDeviceMetricsOverride", width=1280, height=900,
+                  deviceScaleFactor=1, mobile=False)
+
+    def call(self, method: str, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message["result"]
+            self.events.append(message)
+
+    def wait_for(self, event: str, timeout: float = 20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(e.get("method") == event for e in self.events):
+                return
+            self.ws.settimeout(max(0.05, deadline - time.monotonic()))
+            self.events.append(json.loads(self.ws.recv()))
+        raise TimeoutError(event)
+
+    def evaluate(self, expression: str):
+        result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True,
+                           returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(result["exceptionDetails"])
+        return result["result"].get("value")
+
+    def open(self, url: str) -> list[str]:
+        """Load a page; return its console errors, failed requests and broken images."""
+        self.events.clear()
+        self.call("Page.navigate", url=url)
+        self.wait_for("Page.loadEventFired")
+        broken = self.evaluate("""(async () => {
+            const images = Array.from(document.images);
+            images.forEach(i => { i.loading = 'eager'; });
+            const results = await Promise.all(images.map(i => i.decode().then(
+                () => null, () => i.getAttribute('src'))));
+            await new Promise(r => setTimeout(r, 300));  // late scripts (MathJax, search)
+            return results.filter(Boolean);
+        })()""")
+        problems = [f"broken image {src}" for src in broken]
+        self.ws.settimeout(0.05)
+        try:
+            while True:
+                self.events.append(json.loads(self.ws.recv()))
+        except Exception:
+            pass
+        self.ws.settimeout(30)
+        for e in self.events:
+            method, params = e.get("method"), e.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                problems.append("exception: " + params["exceptionDetails"].get(
+                    "exception", {}).get("description", params["exceptionDetails"]["text"]))
+            elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
+                problems.append("console.error: " + " ".join(
+                    str(a.get("value", a.get("description", ""))) for a in params["args"]))
+            elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+                problems.append(f"{params['entry']['text']} {params['entry'].get('url', '')}")
+            elif method == "Network.loadingFailed" and not params.get("canceled"):
+                problems.append(f"request failed: {params.get('errorText')}")
+            elif method == "Network.responseReceived" and params["response"]["status"] >= 400:
+                problems.append(f"HTTP {params['response']['status']} {params['response']['url']}")
+        return problems
+
+    def screenshot(self, path: Path, max_height: int = 900) -> None:
+        height = min(max_height, int(self.evaluate("document.documentElement.scrollHeight")))
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                         clip={"x": 0, "y": 0, "width": 1280, "height": height, "scale": 1})
+        path.write_bytes(base64.b64decode(data["data"]))
+
+    def close(self):
+        try:
+            self.ws.close()
+        finally:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser_and_server(site):
+    chromium = find_chromium()
+    if chromium is None and os.environ.get("CI"):
+        pytest.fail("Chromium not found, and CI must run the browser test (.ci/run installs it)")
+    if chromium is None:
+        pytest.skip("Chromium not found (looked for " + ", ".join(CHROMIUM_NAMES) + "): "
+                    "the browser test of the course site needs it; on Debian/Ubuntu "
+                    "`apt-get install chromium` (CI installs it in .ci/run)")
+    out, _, _ = site
+    handler = functools.partial(QuietHandler, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    profile = Path(tempfile.mkdtemp(prefix="site-chromium-"))
+    browser = Browser(chromium, profile)
+    try:
+        yield browser, f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        browser.close()
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_every_page_loads_in_chromium_without_errors(site, browser_and_server):
+    out, notebooks, _ = site
+    browser, base = browser_and_server
+    problems = []
+    for path in html_pages(out):
+        relative = path.relative_to(out).as_posix()
+        problems += [f"{relative}: {p}" for p in browser.open(base + relative)]
+        if relative.startswith("notebooks/") and "class=\"math" in path.read_text("utf-8"):
+            rendered = browser.evaluate(
+                "new Promise(r => setTimeout(() => r(document.querySelectorAll("
+                "'.MathJax, .MathJax_Display, mjx-container').length), 1500))")
+            if not rendered:
+                problems.append(f"{relative}: math was not typeset by MathJax")
+    assert not problems, "\n".join(problems)
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.open(base + "index.html")
+    browser.screenshot(SCREENSHOTS / "home.png", max_height=1800)
+    lesson = f"notebooks/{notebooks[0].stem}.html"
+    browser.open(base + lesson)
+    browser.screenshot(SCREENSHOTS / "lesson.png")
+    browser.evaluate("(document.querySelector('.cell_output img') || document.body)"
+                     ".scrollIntoView({block: 'center'})")
+    data = browser.call("Page.captureScreenshot", format="png")
+    (SCREENSHOTS / "lesson-figure.png").write_bytes(base64.b64decode(data["data"]))
+    print(f"screenshots of the home page and {lesson}: {SCREENSHOTS.relative_to(REPO)}/")
+
+
+def test_search_works_offline(site, browser_and_server):
+    _, notebooks, _ = site
+    browser, base = browser_and_server
+    title, _ = build_site.lesson_heading(notebooks[0])
+    word = max(re.findall(r"[A-Za-z]{4,}", title), key=len)
+    assert not browser.open(base + "search.html?q=" + urllib.parse.quote(word))
+    hits = browser.evaluate("""new Promise(resolve => {
+        const start = Date.now();
+        (function poll() {
+            const hits = Array.from(document.querySelectorAll('#search-results li a'))
+                .map(a => a.getAttribute('href'));
+            if (hits.length || Date.now() - start > 10000) resolve(hits); else setTimeout(poll, 100);
+        })();
+    })""")
+    assert any(notebooks[0].stem in hit for hit in hits), f"search for {word!r} found {hits}"
