@@ -357,9 +357,14 @@ class Browser:
 
     def screenshot(self, path: Path, max_height: int = 900) -> None:
         height = min(max_height, int(self.evaluate("document.documentElement.scrollHeight")))
-        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                         clip={"x": 0, "y": 0, "width": 1280, "height": height, "scale": 1})
+        # A taller window rather than a clip beyond it: sticky sidebars then lay out right.
+        self.call("Emulation.setDeviceMetricsOverride", width=1280, height=height,
+                  deviceScaleFactor=1, mobile=False)
+        time.sleep(0.3)
+        data = self.call("Page.captureScreenshot", format="png")
         path.write_bytes(base64.b64decode(data["data"]))
+        self.call("Emulation.setDeviceMetricsOverride", width=1280, height=900,
+                  deviceScaleFactor=1, mobile=False)
 
     def close(self):
         try:
