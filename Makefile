@@ -8,7 +8,6 @@ STAMP  := $(VENV)/.requirements-installed
 
 export PYTHONDONTWRITEBYTECODE := 1
 export KERAS_BACKEND := tensorflow
-export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: help setup test run lab site bench clean
 

@@ -19,7 +19,6 @@ def pytest_configure(config):
     os.environ.setdefault("COURSE_QUICK", "1")
     os.environ["COURSE_OUTPUT_DIR"] = _OUTPUT_DIR
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def pytest_unconfigure(config):

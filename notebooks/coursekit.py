@@ -458,7 +458,10 @@ def quiet_tensorflow_import() -> None:
     TensorFlow writes while importing is passed on.
     """
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Level 3 also hides TensorFlow 2.21's harmless "NodeDef mentions attribute
+    # use_unbounded_threadpool" ERROR lines, printed by every fit() with validation
+    # data. Real failures still raise Python exceptions.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import sys
     sys.stderr.flush()
     saved_fd = os.dup(2)
