@@ -127,13 +127,21 @@ def model_path(name: str) -> Path:
 
 def record_result(model_id: str, *, model: str, dataset: str, epochs: int, batch_size: int,
                   train_seconds: float, test_accuracy: float, test_loss: float,
-                  tutorial: str, **extra) -> dict:
+                  tutorial: str, keras_model=None, train_samples: int | None = None,
+                  **extra) -> dict:
     """Store one model's result in ``results.json`` (merged by model id) and return it.
 
     ``tutorial`` is what the source tutorial reported, so the README can show both.
     The data source (official files, local rebuild, download) is added from what
-    :func:`load_data` saw in this process.
+    :func:`load_data` saw in this process. Given the model and the number of training
+    images, the training throughput is stored too (see :func:`training_flops`).
     """
+    if keras_model is not None and train_samples:
+        samples_per_s = train_samples * epochs / train_seconds
+        flops = training_flops(keras_model)
+        extra.update(train_samples=int(train_samples), samples_per_s=round(samples_per_s, 1),
+                     train_gflop_per_sample=round(flops / 1e9, 5),
+                     train_gflop_per_s=round(flops * samples_per_s / 1e9, 2))
     entry = {
         "model": model,
         "dataset": dataset,
@@ -153,6 +161,28 @@ def record_result(model_id: str, *, model: str, dataset: str, epochs: int, batch
     text = json.dumps(dict(sorted(results.items())), indent=2) + "\n"
     _atomic_write_bytes(path, text.encode())
     return entry
+
+
+def training_flops(model) -> float:
+    """Floating-point operations to train on one image: about 3x the forward pass.
+
+    The forward pass counts the multiply-adds of Conv2D and Dense layers (2 FLOPs
+    each); pooling, activations and the optimizer are small next to them. Training
+    adds the two backward products of each layer, hence the usual factor of 3.
+    """
+    forward = 0
+    for layer in getattr(model, "layers", []):
+        kind = type(layer).__name__
+        if hasattr(layer, "layers"):
+            forward += training_flops(layer) / 3
+        elif kind == "Conv2D":
+            kh, kw, cin, cout = layer.kernel.shape
+            _, height, width, _ = layer.output.shape
+            forward += 2 * kh * kw * cin * cout * height * width
+        elif kind == "Dense":
+            fan_in, fan_out = layer.kernel.shape
+            forward += 2 * fan_in * fan_out
+    return 3.0 * forward
 
 
 # --------------------------------------------------------------------------- datasets

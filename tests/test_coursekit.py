@@ -351,3 +351,31 @@ def test_real_cifar_rebuild_is_reported_as_a_rebuild(monkeypatch, capsys):
     assert "local rebuild, not the official files" in capsys.readouterr().out
     # CIFAR-10's first training label is 6 (frog), its first test label 3 (cat).
     assert y_train[0, 0] == 6 and y_test[0, 0] == 3
+
+
+def test_training_flops_counts_conv_and_dense_layers():
+    coursekit.quiet_tensorflow_import()
+    import keras
+
+    model = keras.Sequential([
+        keras.Input((8, 8, 2)),
+        keras.layers.Conv2D(4, 3, padding="same"),      # 2*3*3*2*4*8*8 = 9,216
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),                          # 4*4*4 = 64 values
+        keras.layers.Dense(10),                          # 2*64*10 = 1,280
+    ])
+    assert coursekit.training_flops(model) == 3 * (9_216 + 1_280)
+
+
+def test_record_result_stores_throughput(tmp_path, monkeypatch):
+    coursekit.quiet_tensorflow_import()
+    import keras
+
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
+    model = keras.Sequential([keras.Input((100,)), keras.layers.Dense(10)])
+    entry = coursekit.record_result(
+        "X1", model="m", dataset="mnist", epochs=2, batch_size=10, train_seconds=4.0,
+        test_accuracy=0.5, test_loss=1.0, tutorial="-", keras_model=model, train_samples=1000)
+    assert entry["samples_per_s"] == 500.0
+    assert entry["train_gflop_per_sample"] == round(3 * 2 * 100 * 10 / 1e9, 5)
+    assert entry["train_gflop_per_s"] == round(3 * 2 * 100 * 10 * 500 / 1e9, 2)

@@ -1,0 +1,142 @@
+"""What readers see: committed notebooks, figures, results and README agree.
+
+These tests read the committed files only (no training), so they are fast. They check
+that every notebook was executed top to bottom in full mode with the code beside it,
+that its outputs are clean, that the figures it saves exist, and that the results file,
+the README table and the notebooks' printed numbers tell the same story.
+"""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tools"))
+from run_notebooks import code_sha256  # noqa: E402
+
+NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9]*.ipynb"))
+RESULTS = json.loads((REPO / "figures" / "results.json").read_text())
+COLAB = "https://colab.research.google.com/github/keras-course/keras-image-course/blob/main/notebooks/"
+
+# The floors of the course: the tutorials' reported results (issue "CNN lessons").
+FLOORS = {
+    "B1": 0.9224, "B2": 0.97, "B3": 0.9893, "B4": 0.9433, "B5": 0.985, "B6": 0.99,
+    "B7": 0.991, "C1": 0.9191, "D1": 0.6804, "E1": 1.0,
+}
+MACHINE_TRACES = [
+    (re.compile(r"(/work/|/home/|/root/|/Users/|/tmp/|[A-Za-z]:\\\\)"), "an absolute path"),
+    (re.compile(r"Traceback \(most recent call last\)"), "a stack trace"),
+    (re.compile(r"(token|api[_-]?key|password)\s*[=:]\s*\S{8,}", re.I), "a secret"),
+    (re.compile(r"\b(E|W|I)\d{4} \d\d:\d\d:\d\d"), "a TensorFlow C++ log line"),
+    (re.compile(r"\x1b\[|\r"), "a progress bar or terminal escape"),
+]
+
+
+def ids(paths):
+    return [p.name for p in paths]
+
+
+def load(path):
+    return nbformat.read(path, as_version=4)
+
+
+def output_text(nb) -> str:
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream":
+                parts.append(out.text)
+            elif out.output_type in ("execute_result", "display_data"):
+                parts.append(out.data.get("text/plain", ""))
+                parts.append(out.data.get("text/html", ""))
+            elif out.output_type == "error":
+                parts.append("\n".join(out.traceback))
+    return "\n".join(parts)
+
+
+def test_there_are_lessons():
+    assert len(NOTEBOOKS) >= 8
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_executed_top_to_bottom_in_full_mode_with_this_code(path):
+    nb = load(path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), (
+        f"{path.name}: not executed top to bottom in one go; run tools/run_notebooks.py on it")
+    meta = nb.metadata.get("course", {})
+    assert meta.get("quick_mode") is False, f"{path.name}: committed outputs are not a full run"
+    assert meta.get("code_sha256") == code_sha256(nb), (
+        f"{path.name}: code changed after the outputs were made; re-execute it")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_outputs_are_clean(path):
+    nb = load(path)
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    text = output_text(nb)
+    for pattern, what in MACHINE_TRACES:
+        match = pattern.search(text)
+        assert not match, f"{path.name}: an output contains {what}: {match.group(0)!r}"
+    longest = max((len(o.get("text", "")) for c in nb.cells for o in c.get("outputs", [])),
+                  default=0)
+    assert longest < 12_000, f"{path.name}: a {longest}-character text output; keep logs short"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_lesson_shape(path):
+    nb = load(path)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    first = nb.cells[0].source
+    assert first.startswith("# "), f"{path.name}: the first cell must open with an H1 title"
+    assert f"({COLAB}{path.name})" in first, f"{path.name}: Colab badge missing or wrong"
+    for heading in ["## Setup", "## Summary", "## Exercises"]:
+        assert re.search(rf"^{heading}\b", markdown, re.M), f"{path.name}: no '{heading}'"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_every_saved_figure_is_committed(path):
+    nb = load(path)
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    names = re.findall(r"save_(?:figure|model_diagram)\([^,]+,\s*f?\"([^\"{}]+)\"", source)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    images = re.findall(r"\(\.\./figures/([^)\s]+\.png)\)", markdown)
+    for name in [f"{n}.png" for n in names] + images:
+        assert (REPO / "figures" / name).is_file(), f"{path.name}: figures/{name} is missing"
+
+
+def test_results_are_full_runs_that_meet_the_floors():
+    for model_id, floor in FLOORS.items():
+        assert model_id in RESULTS, f"figures/results.json has no result for {model_id}"
+        entry = RESULTS[model_id]
+        assert entry["quick_mode"] is False, f"{model_id}: a quick-mode result was committed"
+        assert entry["test_accuracy"] >= floor, (
+            f"{model_id}: test accuracy {entry['test_accuracy']} is below the floor {floor}")
+
+
+def test_cifar_results_say_which_data_they_used():
+    assert "rebuild" in RESULTS["D1"]["data_source"] or "official" in RESULTS["D1"]["data_source"]
+
+
+def test_notebooks_print_the_recorded_accuracies():
+    printed = "\n".join(output_text(load(p)) for p in NOTEBOOKS)
+    for model_id, entry in RESULTS.items():
+        assert f"{entry['test_accuracy']:.4f}" in printed or f"{entry['test_accuracy']:.2%}" in printed, (
+            f"{model_id}: results.json says {entry['test_accuracy']}, no notebook output shows it")
+
+
+def test_readme_table_is_generated_from_the_results():
+    check = subprocess.run([sys.executable, str(REPO / "tools" / "update_readme.py"), "--check"],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_readme_links_every_lesson():
+    readme = (REPO / "README.md").read_text()
+    for path in NOTEBOOKS:
+        assert f"(notebooks/{path.name})" in readme, f"README.md does not link {path.name}"
