@@ -30,7 +30,11 @@ test: setup
 	$(BIN)/python -m pytest
 
 run: setup
-	$(BIN)/python tools/run_notebooks.py $(NOTEBOOKS)
+	$(BIN)/python tools/run_notebooks.py --times figures/notebook_times.json $(NOTEBOOKS)
+	$(BIN)/python tools/update_readme.py
+
+bench: setup
+	$(BIN)/python tools/bench.py
 	$(BIN)/python tools/update_readme.py
 
 lab: setup

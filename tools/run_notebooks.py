@@ -68,7 +68,8 @@ def main(argv=None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--quick", action="store_true",
                         help="quick mode: run without storing outputs")
-    parser.add_argument("--times", type=Path, help="write {notebook: seconds} JSON here")
+    parser.add_argument("--times", type=Path,
+                        help="merge {notebook: seconds} of a full run into this JSON file")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
     times = {}
@@ -77,8 +78,11 @@ def main(argv=None) -> int:
         times[path.name] = round(execute(path.resolve(), args.quick), 1)
         print(f"  done in {times[path.name]:.0f} s", flush=True)
     print(f"total: {sum(times.values()):.0f} s for {len(times)} notebook(s)")
-    if args.times:
-        args.times.write_text(json.dumps(times, indent=2) + "\n")
+    if args.times and not args.quick:
+        # merged, so that re-running one notebook keeps the others' times
+        recorded = json.loads(args.times.read_text()) if args.times.exists() else {}
+        recorded.update(times)
+        args.times.write_text(json.dumps(dict(sorted(recorded.items())), indent=2) + "\n")
     return 0
 
 

@@ -1,0 +1,109 @@
+"""Benchmark the course on this machine and write figures/benchmark.md.
+
+    python tools/bench.py [--skip-full] [--skip-quick]
+
+1. Executes every notebook in full (as `make run` does), timing each one.
+2. Times the quick test suite over the notebooks (`pytest notebooks`), as CI runs it.
+3. Measures this machine's float32 matrix-multiply rate with TensorFlow, the ceiling
+   for dense and convolution layers, and reports each model's training throughput
+   (FLOPs per image x images per second, from figures/results.json) against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FIGURES = REPO / "figures"
+sys.path.insert(0, str(REPO / "notebooks"))
+sys.path.insert(0, str(REPO / "tools"))
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 30) -> float:
+    import coursekit
+
+    coursekit.quiet_tensorflow_import()
+    import tensorflow as tf
+
+    a = tf.random.stateless_normal((size, size), seed=(1, 2))
+    b = tf.random.stateless_normal((size, size), seed=(3, 4))
+
+    @tf.function
+    def chain(x):
+        for _ in range(repeats):
+            x = tf.matmul(x, b) * 1e-3
+        return x
+
+    chain(a).numpy()  # trace and warm up
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        chain(a).numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 * repeats / best / 1e9
+
+
+def time_quick_suite() -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "notebooks"], cwd=REPO, check=True)
+    return time.perf_counter() - start
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-full", action="store_true",
+                        help="reuse figures/notebook_times.json instead of running in full")
+    parser.add_argument("--skip-quick", action="store_true", help="do not time the test suite")
+    args = parser.parse_args(argv)
+
+    times_file = FIGURES / "notebook_times.json"
+    if not args.skip_full:
+        import run_notebooks
+        run_notebooks.main(["--times", str(times_file)])
+    notebook_times = json.loads(times_file.read_text())
+    quick_seconds = None if args.skip_quick else time_quick_suite()
+    peak = matmul_gflops()
+    results = json.loads((FIGURES / "results.json").read_text())
+
+    lines = [
+        "# Benchmark",
+        "",
+        f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), no GPU. "
+        f"Measured float32 matmul rate (TensorFlow, 2048x2048): **{peak:.0f} GFLOP/s**.",
+        "",
+        "## Training, per model (full runs, from figures/results.json)",
+        "",
+        "| Model | Epochs | Train images | Training s | Images/s | GFLOP/image (train) "
+        "| GFLOP/s | % of matmul rate | Test accuracy |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for model_id, entry in sorted(results.items()):
+        rate = entry.get("train_gflop_per_s")
+        lines.append(
+            f"| {model_id} | {entry['epochs']} | {entry.get('train_samples', '')} "
+            f"| {entry['train_seconds']:.1f} | {entry.get('samples_per_s', '')} "
+            f"| {entry.get('train_gflop_per_sample', '')} | {rate if rate else ''} "
+            f"| {f'{100 * rate / peak:.0f}%' if rate else ''} | {entry['test_accuracy']:.4f} |")
+    lines += ["", "## Whole notebooks (wall time, kernel start-up included)", "",
+              "| Notebook | Full run (s) |", "|---|---|"]
+    lines += [f"| {name} | {seconds:.0f} |" for name, seconds in notebook_times.items()]
+    lines.append(f"| **all {len(notebook_times)}** | **{sum(notebook_times.values()):.0f}** "
+                 f"({sum(notebook_times.values()) / 60:.1f} min) |")
+    if quick_seconds is not None:
+        lines += ["", f"Quick test suite over the notebooks (`pytest notebooks`, quick mode): "
+                      f"**{quick_seconds:.0f} s** ({quick_seconds / 60:.1f} min)."]
+    report = "\n".join(lines) + "\n"
+    (FIGURES / "benchmark.md").write_text(report)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
