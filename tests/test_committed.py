@@ -33,8 +33,10 @@ MACHINE_TRACES = [
     (re.compile(r"Traceback \(most recent call last\)"), "a stack trace"),
     (re.compile(r"(token|api[_-]?key|password)\s*[=:]\s*\S{8,}", re.I), "a secret"),
     (re.compile(r"\b(E|W|I)\d{4} \d\d:\d\d:\d\d"), "a TensorFlow C++ log line"),
-    (re.compile(r"\x1b\[|\r"), "a progress bar or terminal escape"),
 ]
+# Keras's summary() is rich output whose text/plain carries colour codes; a stream
+# with them or with carriage returns is a per-step progress bar.
+PROGRESS_BAR = re.compile(r"\x1b\[|\r")
 
 
 def ids(paths):
@@ -83,6 +85,9 @@ def test_outputs_are_clean(path):
     for pattern, what in MACHINE_TRACES:
         match = pattern.search(text)
         assert not match, f"{path.name}: an output contains {what}: {match.group(0)!r}"
+    streams = "".join(o.text for c in nb.cells for o in c.get("outputs", [])
+                      if o.output_type == "stream")
+    assert not PROGRESS_BAR.search(streams), f"{path.name}: a progress bar; use verbose=2"
     longest = max((len(o.get("text", "")) for c in nb.cells for o in c.get("outputs", [])),
                   default=0)
     assert longest < 12_000, f"{path.name}: a {longest}-character text output; keep logs short"
