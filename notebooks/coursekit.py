@@ -91,6 +91,11 @@ def display_path(path: Path) -> str:
         return f"<output folder>/{path.name}"
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+_PLAIN_FILE_MODE = 0o666 & ~_UMASK
+
+
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +103,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, _PLAIN_FILE_MODE)  # mkstemp makes 0600 files; these are for sharing
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

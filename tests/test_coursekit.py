@@ -379,3 +379,13 @@ def test_record_result_stores_throughput(tmp_path, monkeypatch):
     assert entry["samples_per_s"] == 500.0
     assert entry["train_gflop_per_sample"] == round(3 * 2 * 100 * 10 / 1e9, 5)
     assert entry["train_gflop_per_s"] == round(3 * 2 * 100 * 10 * 500 / 1e9, 2)
+
+
+def test_written_files_are_readable_by_others(tmp_path, monkeypatch):
+    import stat
+
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
+    coursekit.record_result("B1", model="m", dataset="mnist", epochs=1, batch_size=1,
+                            train_seconds=1, test_accuracy=1, test_loss=0, tutorial="-")
+    mode = stat.S_IMODE((tmp_path / "results.json").stat().st_mode)
+    assert mode & stat.S_IRGRP and mode & stat.S_IROTH

@@ -59,6 +59,7 @@ def execute(path: Path, quick: bool) -> float:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".part-")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             nbformat.write(nb, handle)
+        os.chmod(tmp, path.stat().st_mode & 0o777)  # keep the notebook's permissions
         os.replace(tmp, path)
     return seconds
 
