@@ -526,7 +526,13 @@ def save_model_diagram(model, name: str) -> Path:
     """
     import keras
 
-    program = shutil.which("dot") or shutil.which("graphviz-pure")
+    import sys
+
+    # graphviz-pure sits beside the kernel's Python, on PATH or not (a venv used
+    # without activating it).
+    venv_bin = str(Path(sys.executable).parent)
+    program = shutil.which("dot") or shutil.which("graphviz-pure", path=venv_bin) \
+        or shutil.which("graphviz-pure")
     if program is None:
         raise CourseError(
             "Drawing a model diagram needs Graphviz: `pip install graphviz-pure` (as "

@@ -389,3 +389,14 @@ def test_written_files_are_readable_by_others(tmp_path, monkeypatch):
                             train_seconds=1, test_accuracy=1, test_loss=0, tutorial="-")
     mode = stat.S_IMODE((tmp_path / "results.json").stat().st_mode)
     assert mode & stat.S_IRGRP and mode & stat.S_IROTH
+
+
+def test_model_diagram_without_the_venv_on_path(tmp_path, monkeypatch):
+    coursekit.quiet_tensorflow_import()
+    import keras
+
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)], name="tiny")
+    path = coursekit.save_model_diagram(model, "tiny_diagram")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
