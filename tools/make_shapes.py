@@ -93,13 +93,13 @@ def circle_strokes(rng, style: str) -> list[np.ndarray]:
         n = 56
         a0 = start + half * np.pi + rng.normal(0, 0.25)
         t = a0 + np.linspace(0, np.pi * rng.uniform(0.95, 1.3), n)
-        radius = 1.0 + _wobble(rng, n, 0.12) + np.linspace(0, rng.normal(0, 0.12), n)
+        radius = 1.0 + _wobble(rng, n, 0.09) + np.linspace(0, rng.normal(0, 0.09), n)
         strokes.append(np.stack([np.cos(t), np.sin(t)], 1) * radius[:, None])
     return strokes
 
 
 def rectangle_strokes(rng, style: str) -> list[np.ndarray]:
-    jitter = 0.05 if style == "tidy" else 0.13
+    jitter = 0.05 if style == "tidy" else 0.1
     corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], float)
     corners += rng.normal(0, jitter, corners.shape)
     corners = np.roll(corners, rng.integers(4), axis=0)
@@ -111,7 +111,7 @@ def rectangle_strokes(rng, style: str) -> list[np.ndarray]:
 def triangle_strokes(rng, style: str) -> list[np.ndarray]:
     apex_x = rng.uniform(-0.5, 0.5) if style == "tidy" else rng.uniform(-1.0, 1.0)
     corners = np.array([[apex_x, -1.0], [1.0, 1.0], [-1.0, 1.0]])
-    corners += rng.normal(0, 0.05 if style == "tidy" else 0.12, corners.shape)
+    corners += rng.normal(0, 0.05 if style == "tidy" else 0.1, corners.shape)
     corners = np.roll(corners, rng.integers(3), axis=0)
     if style == "tidy":
         return [_polyline(_close_roughly(corners, rng, (-0.08, 0.12)), rng, 0.04)]
@@ -123,8 +123,8 @@ def _separate_sides(corners: np.ndarray, rng) -> list[np.ndarray]:
     strokes = []
     for i in range(len(corners)):
         a, b = corners[i], corners[(i + 1) % len(corners)]
-        a = a + (a - b) * rng.uniform(-0.08, 0.15)
-        b = b + (b - a) * rng.uniform(-0.08, 0.15)
+        a = a + (a - b) * rng.uniform(-0.06, 0.12)
+        b = b + (b - a) * rng.uniform(-0.06, 0.12)
         strokes.append(_polyline(np.stack([a, b]), rng, 0.07))
     return strokes
 
@@ -138,25 +138,25 @@ DRAW = {"circle": circle_strokes, "rectangle": rectangle_strokes, "triangle": tr
 def _transform(rng, style: str, shape: str) -> tuple[np.ndarray, np.ndarray, float]:
     """Size, aspect ratio, slant, rotation and position of one drawing, in pixels."""
     if style == "tidy":
-        half_size = rng.uniform(6.0, 9.0)
-        aspect = rng.uniform(0.75, 1.3) if shape != "circle" else rng.uniform(0.85, 1.15)
-        shear = rng.uniform(-0.1, 0.1)
-        angle = rng.uniform(-12, 12)
+        half_size = rng.uniform(7.0, 9.0)
+        aspect = rng.uniform(0.8, 1.25) if shape != "circle" else rng.uniform(0.9, 1.1)
+        shear = rng.uniform(-0.08, 0.08)
+        angle = rng.uniform(-8, 8)
         room = 11.0 - half_size
-        width = rng.uniform(1.3, 2.0)
+        width = rng.uniform(1.4, 2.0)
     else:
-        half_size = rng.uniform(3.5, 6.5)
-        aspect = rng.uniform(0.55, 1.6)
-        shear = rng.uniform(-0.35, 0.35)
+        half_size = rng.uniform(5.0, 7.5)
+        aspect = rng.uniform(0.65, 1.45)
+        shear = rng.uniform(-0.25, 0.25)
         angle = rng.uniform(-180, 180)
         room = 10.5 - half_size
-        width = rng.uniform(0.9, 2.2)
+        width = rng.uniform(1.2, 2.2)
     scale = np.diag([half_size * math.sqrt(aspect), half_size / math.sqrt(aspect)])
     slant = np.array([[1.0, shear], [0.0, 1.0]])
     c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
     rotate = np.array([[c, -s], [s, c]])
     matrix = rotate @ slant @ scale
-    centre = SIZE / 2 + rng.uniform(-room, room, 2) * (0.6 if style == "tidy" else 1.0)
+    centre = SIZE / 2 + rng.uniform(-room, room, 2) * (0.4 if style == "tidy" else 1.0)
     return matrix, centre, width
 
 
