@@ -43,9 +43,12 @@ def render(results: dict) -> str:
             if REBUILD_NOTE not in notes:
                 notes.append(REBUILD_NOTE)
             dataset += f" [{notes.index(REBUILD_NOTE) + 1}]"
+        ours = f"**{entry['test_accuracy']:.4f}**"
+        if entry.get("other_style_accuracy") is not None:
+            ours += f" own test set; **{entry['other_style_accuracy']:.4f}** other person's drawings"
         lines.append(
             f"| {model_id} | {entry['model']} | {dataset} | {entry['tutorial']} "
-            f"| **{entry['test_accuracy']:.4f}** | {entry['epochs']} | {entry['batch_size']} "
+            f"| {ours} | {entry['epochs']} | {entry['batch_size']} "
             f"| {entry['train_seconds']:.0f} s |"
         )
     lines += [""] + [f"[{i}] {note}." for i, note in enumerate(notes, start=1)]
