@@ -19,6 +19,7 @@ import os
 import pickle
 import re
 import shutil
+import sys
 import tarfile
 import tempfile
 import urllib.request
@@ -62,6 +63,27 @@ def quick_mode() -> bool:
         f"{QUICK_ENV}={value!r} is not a run mode. Use {QUICK_ENV}=1 for the quick "
         f"test run, or unset it (or set it to 0) for the full recipe."
     )
+
+
+def folder_setting(env_name: str, default: Path | None, *,
+                   expected: str = "train/ and test/, each with one subfolder of images per "
+                                   "class (e.g. train/circle/*.png)",
+                   otherwise: str = "use the course's own data") -> Path | None:
+    """The folder named by environment variable ``env_name``, else ``default``.
+
+    A value that is set but is not an existing folder stops with a message naming the
+    variable, what the folder should hold, and what unsetting it does, rather than
+    falling back silently to the default.
+    """
+    value = os.environ.get(env_name, "").strip()
+    if not value:
+        return None if default is None else Path(default)
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        what = "does not exist" if not path.exists() else "is a file, not a folder"
+        raise SettingError(f"{env_name}={value!r} {what}. Point it at a folder holding "
+                           f"{expected}, or unset it to {otherwise}.")
+    return path
 
 
 def output_dir() -> Path:
@@ -389,17 +411,9 @@ def download_verified(url: str, destination: Path, sha256: str) -> Path:
 
 
 def _data_dir_from_env() -> Path | None:
-    value = os.environ.get(DATA_ENV, "").strip()
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    if not path.is_dir():
-        raise SettingError(
-            f"{DATA_ENV}={value!r} is not a folder. Point it at a folder with "
-            f"mnist/, fashion-mnist/ and cifar-10/ inside (see README, 'Data'), or unset "
-            f"it to download the official files."
-        )
-    return path
+    return folder_setting(DATA_ENV, None,
+                          expected="mnist/, fashion-mnist/ and cifar-10/ (see README, 'Data')",
+                          otherwise="download the official files")
 
 
 def _load_local(name: str, data_dir: Path):
@@ -498,7 +512,6 @@ def quiet_tensorflow_import() -> None:
     # use_unbounded_threadpool" ERROR lines, printed by every fit() with validation
     # data. Real failures still raise Python exceptions.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import sys
     sys.stderr.flush()
     saved_fd = os.dup(2)
     with tempfile.TemporaryFile() as captured:
@@ -526,8 +539,6 @@ def save_model_diagram(model, name: str) -> Path:
     """
     import keras
 
-    import sys
-
     # graphviz-pure sits beside the kernel's Python, on PATH or not (a venv used
     # without activating it).
     venv_bin = str(Path(sys.executable).parent)
@@ -552,26 +563,6 @@ def save_model_diagram(model, name: str) -> Path:
 # What image_dataset_from_directory reads (by file name); it skips every other file.
 KERAS_IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _KERAS_IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "BMP"}
-
-
-def folder_setting(env_name: str, default: Path) -> Path:
-    """The folder named by environment variable ``env_name``, else ``default``.
-
-    A value that is set but is not an existing folder stops with a message naming the
-    variable, rather than falling back silently to the default.
-    """
-    value = os.environ.get(env_name, "").strip()
-    if not value:
-        return Path(default)
-    path = Path(value).expanduser()
-    if not path.is_dir():
-        what = "does not exist" if not path.exists() else "is a file, not a folder"
-        raise SettingError(
-            f"{env_name}={value!r} {what}. Point it at a folder holding train/ and test/, "
-            f"each with one subfolder of images per class (e.g. train/circle/*.png), or "
-            f"unset it to use the course's own data."
-        )
-    return path
 
 
 class ImageFolderReport:

@@ -215,7 +215,7 @@ def test_malformed_manifest_line(tiny_mnist):
 
 def test_data_dir_that_is_not_a_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "nowhere"))
-    with pytest.raises(SettingError, match=r"COURSE_DATA_DIR=.*is not a folder"):
+    with pytest.raises(SettingError, match=r"COURSE_DATA_DIR=.*nowhere.* does not exist.*unset it to download"):
         coursekit.load_data("mnist")
 
 
