@@ -9,39 +9,45 @@ STAMP  := $(VENV)/.requirements-installed
 export PYTHONDONTWRITEBYTECODE := 1
 export KERAS_BACKEND := tensorflow
 
-.PHONY: help setup test run lab site bench clean
+.PHONY: help setup check test run lab site bench clean
 
 help:
-	@echo "make test   set up .venv, then run every test (notebooks in quick mode)"
-	@echo "make run    execute every notebook in full; refresh outputs, figures, README table"
-	@echo "make lab    open the course in JupyterLab"
-	@echo "make site   build the HTML course site into _site/"
-	@echo "make bench  time every notebook's full run and the quick test suite"
+	@echo "make check   unit tests only: the helper package, tools and committed files (< 1 min)"
+	@echo "make test    every test, as CI runs it: notebooks in quick mode, the site in a browser"
+	@echo "make run     execute every notebook in full; refresh outputs, figures, README table"
+	@echo "             make run NOTEBOOKS=notebooks/03_mnist_first_cnn.ipynb  runs only those"
+	@echo "make lab     open the course in JupyterLab"
+	@echo "make site    build the HTML course site into _site/"
+	@echo "make bench   time every notebook's full run and the quick test suite"
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 setup: $(STAMP)
+
+check: setup
+	$(BIN)/python -m pytest -m "not slow" tests
 
 test: setup
 	$(BIN)/python -m pytest
 
 run: setup
-	$(BIN)/python tools/run_notebooks.py --times figures/notebook_times.json $(NOTEBOOKS)
-	$(BIN)/python tools/update_readme.py
+	$(BIN)/python -m tools.run_notebooks --times figures/notebook_times.json $(NOTEBOOKS)
+	$(BIN)/python -m tools.update_readme
 
 bench: setup
-	$(BIN)/python tools/bench.py
-	$(BIN)/python tools/update_readme.py
+	$(BIN)/python -m tools.bench
+	$(BIN)/python -m tools.update_readme
 
 lab: setup
 	$(BIN)/jupyter lab notebooks
 
 site: setup
-	$(BIN)/python tools/build_site.py
+	$(BIN)/python -m tools.build_site
 
 clean:
 	rm -rf $(VENV) _site _build models

@@ -6,11 +6,8 @@ inherit the settings and the committed figures and results are never touched.
 
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent / "notebooks"))
 
 _OUTPUT_DIR = tempfile.mkdtemp(prefix="keras-course-test-")
 

@@ -87,9 +87,9 @@ def test_quick_mode_rejects_other_values_with_the_fix(monkeypatch, value):
 def test_quick_run_never_writes_to_the_committed_figures(monkeypatch):
     monkeypatch.delenv("COURSE_OUTPUT_DIR", raising=False)
     monkeypatch.setenv("COURSE_QUICK", "1")
-    assert coursekit.output_dir() != coursekit.FIGURES_DIR
+    assert coursekit.output_dir() != coursekit.outputs._FIGURES_DIR
     monkeypatch.setenv("COURSE_QUICK", "0")
-    assert coursekit.output_dir() == coursekit.FIGURES_DIR
+    assert coursekit.output_dir() == coursekit.outputs._FIGURES_DIR
 
 
 def test_output_dir_follows_the_override(tmp_path, monkeypatch):
@@ -116,14 +116,14 @@ def test_save_figure_writes_a_png_and_no_temporary_files(tmp_path, monkeypatch):
 
 
 def test_display_path_never_shows_a_machine_path(tmp_path):
-    assert coursekit.display_path(coursekit.FIGURES_DIR / "x.png") == "figures/x.png"
+    assert coursekit.display_path(coursekit.outputs._FIGURES_DIR / "x.png") == "figures/x.png"
     assert coursekit.display_path(tmp_path / "x.png") == "<output folder>/x.png"
 
 
 def test_record_result_merges_by_model_id(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
-    common = dict(model="m", dataset="mnist", epochs=1, batch_size=2, train_seconds=1.234,
-                  test_accuracy=0.91234, test_loss=0.3, tutorial="test acc 0.9")
+    common = dict(epochs=1, batch_size=2, train_seconds=1.234, test_accuracy=0.91234,
+                  test_loss=0.3)
     coursekit.record_result("B2", **common)
     coursekit.record_result("B1", **common)
     coursekit.record_result("B1", **{**common, "test_accuracy": 0.95})
@@ -254,7 +254,7 @@ def test_cifar_unpickler_refuses_code_even_from_a_listed_archive(tmp_path):
     archive = tmp_path / "evil.tar.gz"
     cifar_archive(archive, payload={b"data": os.system})
     with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
-        coursekit.read_cifar10_archive(archive)
+        coursekit.datasets._read_cifar10_archive(archive)
 
 
 # ----------------------------------------------------------------- downloads
@@ -265,7 +265,7 @@ def test_download_is_verified_then_moved_into_place(tmp_path):
     source.write_bytes(b"payload")
     digest = hashlib.sha256(b"payload").hexdigest()
     target = tmp_path / "cache" / "file.bin"
-    assert coursekit.download_verified(source.as_uri(), target, digest) == target
+    assert coursekit.datasets._download_verified(source.as_uri(), target, digest) == target
     assert target.read_bytes() == b"payload"
     assert sorted(p.name for p in target.parent.iterdir()) == ["file.bin"]
 
@@ -275,7 +275,7 @@ def test_download_with_wrong_hash_leaves_nothing_behind(tmp_path):
     source.write_bytes(b"tampered")
     target = tmp_path / "cache" / "file.bin"
     with pytest.raises(DataError, match="Nothing was saved"):
-        coursekit.download_verified(source.as_uri(), target, "0" * 64)
+        coursekit.datasets._download_verified(source.as_uri(), target, "0" * 64)
     assert list(target.parent.iterdir()) == []
 
 
@@ -284,14 +284,14 @@ def test_damaged_cache_is_downloaded_again(tmp_path, capsys):
     source.write_bytes(b"good")
     target = tmp_path / "file.bin"
     target.write_bytes(b"goo")  # an interrupted copy from some other tool
-    coursekit.download_verified(source.as_uri(), target, hashlib.sha256(b"good").hexdigest())
+    coursekit.datasets._download_verified(source.as_uri(), target, hashlib.sha256(b"good").hexdigest())
     assert target.read_bytes() == b"good"
     assert "downloading it again" in capsys.readouterr().out
 
 
 def test_unreachable_host_says_how_to_work_offline(tmp_path):
     with pytest.raises(DataError, match="set COURSE_DATA_DIR"):
-        coursekit.download_verified((tmp_path / "absent").as_uri(), tmp_path / "f", "0" * 64)
+        coursekit.datasets._download_verified((tmp_path / "absent").as_uri(), tmp_path / "f", "0" * 64)
 
 
 def test_without_data_dir_the_official_files_are_downloaded(tmp_path, monkeypatch):
@@ -308,12 +308,12 @@ def test_without_data_dir_the_official_files_are_downloaded(tmp_path, monkeypatc
 
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(coursekit, "download_verified", fake_download)
+    monkeypatch.setattr(coursekit.datasets, "_download_verified", fake_download)
     (x_train, _), _ = coursekit.load_data("fashion_mnist")
     assert x_train.shape == (2, 28, 28)
-    assert [c[1] for c in calls] == list(coursekit.IDX_FILES)
-    assert all(c[0].startswith(coursekit.MNIST_BASE_URL) for c in calls)
-    assert all(c[2] == coursekit.OFFICIAL_SHA256["fashion-mnist"][c[1]] for c in calls)
+    assert [c[1] for c in calls] == list(coursekit.datasets._IDX_FILES)
+    assert all(c[0].startswith(coursekit.datasets._MNIST_BASE_URL) for c in calls)
+    assert all(c[2] == coursekit.datasets._OFFICIAL_SHA256["fashion-mnist"][c[1]] for c in calls)
 
 
 # ----------------------------------------------------------------- the real datasets
@@ -364,7 +364,7 @@ def test_training_flops_counts_conv_and_dense_layers():
         keras.layers.Flatten(),                          # 4*4*4 = 64 values
         keras.layers.Dense(10),                          # 2*64*10 = 1,280
     ])
-    assert coursekit.training_flops(model) == 3 * (9_216 + 1_280)
+    assert coursekit.results._training_flops(model) == 3 * (9_216 + 1_280)
 
 
 def test_record_result_stores_throughput(tmp_path, monkeypatch):
@@ -374,8 +374,8 @@ def test_record_result_stores_throughput(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
     model = keras.Sequential([keras.Input((100,)), keras.layers.Dense(10)])
     entry = coursekit.record_result(
-        "X1", model="m", dataset="mnist", epochs=2, batch_size=10, train_seconds=4.0,
-        test_accuracy=0.5, test_loss=1.0, tutorial="-", keras_model=model, train_samples=1000)
+        "B1", epochs=2, batch_size=10, train_seconds=4.0,
+        test_accuracy=0.5, test_loss=1.0, keras_model=model, train_samples=1000)
     assert entry["samples_per_s"] == 500.0
     assert entry["train_gflop_per_sample"] == round(3 * 2 * 100 * 10 / 1e9, 5)
     assert entry["train_gflop_per_s"] == round(3 * 2 * 100 * 10 * 500 / 1e9, 2)
@@ -385,8 +385,8 @@ def test_written_files_are_readable_by_others(tmp_path, monkeypatch):
     import stat
 
     monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
-    coursekit.record_result("B1", model="m", dataset="mnist", epochs=1, batch_size=1,
-                            train_seconds=1, test_accuracy=1, test_loss=0, tutorial="-")
+    coursekit.record_result("B1", epochs=1, batch_size=1, train_seconds=1, test_accuracy=1,
+                            test_loss=0)
     mode = stat.S_IMODE((tmp_path / "results.json").stat().st_mode)
     assert mode & stat.S_IRGRP and mode & stat.S_IROTH
 

@@ -1,6 +1,5 @@
 """Runs are reproducible, and an interrupted run never damages what is committed."""
 
-import sys
 from pathlib import Path
 
 import nbformat
@@ -8,10 +7,9 @@ import numpy as np
 import pytest
 
 import coursekit
+from tools import run_notebooks
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tools"))
-import run_notebooks  # noqa: E402
 
 
 def train_tiny_cnn(seed: int):

@@ -1,6 +1,6 @@
 """Benchmark the course on this machine and write figures/benchmark.md.
 
-    python tools/bench.py [--skip-full] [--skip-quick]
+    python -m tools.bench [--skip-full] [--skip-quick]
 
 1. Executes every notebook in full (as `make run` does), timing each one.
 2. Times the quick test suite over the notebooks (`pytest notebooks`), as CI runs it.
@@ -22,8 +22,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 FIGURES = REPO / "figures"
-sys.path.insert(0, str(REPO / "notebooks"))
-sys.path.insert(0, str(REPO / "tools"))
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 30) -> float:
@@ -65,7 +63,7 @@ def main(argv=None) -> int:
 
     times_file = FIGURES / "notebook_times.json"
     if not args.skip_full:
-        import run_notebooks
+        from tools import run_notebooks
         run_notebooks.main(["--times", str(times_file)])
     notebook_times = json.loads(times_file.read_text())
     quick_seconds = None if args.skip_quick else time_quick_suite()

@@ -10,15 +10,12 @@ first 1,000 test images are exact even in the offline rebuild), so rerunning thi
 reproduces the committed files bit for bit.
 """
 
-import sys
-from pathlib import Path
 
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notebooks"))
-import coursekit  # noqa: E402
+import coursekit
 
-OUT = coursekit.REPO_ROOT / "data" / "samples"
+OUT = coursekit.settings.COURSE_ROOT / "data" / "samples"
 CIFAR_FROG = 6
 FROG_INDEX = 4  # the first frog in CIFAR-10's test set
 

@@ -1,6 +1,6 @@
 """Execute the course notebooks and store their outputs in place.
 
-    python tools/run_notebooks.py [--quick] [--times FILE] [NOTEBOOK ...]
+    python -m tools.run_notebooks [--quick] [--times FILE] [NOTEBOOK ...]
 
 With no notebook named, runs every ``notebooks/*.ipynb`` in lesson order. A full run
 (the default) refreshes the committed outputs, figures and ``figures/results.json``.
@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import os
 import sys
 import tempfile
 import time
+import tokenize
 from pathlib import Path
 
 import nbformat
@@ -30,9 +32,30 @@ NOTEBOOKS = REPO / "notebooks"
 
 
 def code_sha256(nb) -> str:
-    """Hash of the code cells' sources, in order: what produced the outputs."""
-    sources = [cell.source for cell in nb.cells if cell.cell_type == "code"]
-    return hashlib.sha256(json.dumps(sources).encode()).hexdigest()
+    """Hash of what the code cells do, in order: what produced the outputs.
+
+    Comments and layout are left out, so that fixing a comment's wording or a line
+    break does not demand a full retrain; any change to the code itself does.
+    """
+    return hashlib.sha256(json.dumps([_code_tokens(cell.source) for cell in nb.cells
+                                      if cell.cell_type == "code"]).encode()).hexdigest()
+
+
+def _code_tokens(source: str) -> list[str]:
+    """The cell's Python tokens without comments and white space (lines, for IPython magics)."""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+        # Indentation and statement ends are structure, so they count, by kind only.
+        return [_STRUCTURE.get(tok.type, tok.string) for tok in tokens
+                if tok.type not in _LAYOUT_TOKENS]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return [" ".join(line.split()) for line in source.splitlines()
+                if line.strip() and not line.lstrip().startswith("#")]
+
+
+_LAYOUT_TOKENS = {tokenize.COMMENT, tokenize.NL, tokenize.ENDMARKER}
+_STRUCTURE = {tokenize.NEWLINE: "<newline>", tokenize.INDENT: "<indent>",
+              tokenize.DEDENT: "<dedent>"}
 
 
 def execute(path: Path, quick: bool) -> float:
@@ -41,6 +64,7 @@ def execute(path: Path, quick: bool) -> float:
     os.environ["COURSE_QUICK"] = "1" if quick else "0"
     if not quick:
         os.environ.pop("COURSE_OUTPUT_DIR", None)
+        os.environ["COURSE_STRICT_FLOORS"] = "1"  # the reference run must meet every floor
     try:
         client = NotebookClient(
             nb, timeout=None, kernel_name="python3", record_timing=False,

@@ -1,11 +1,12 @@
 """Regenerate the README's results table from figures/results.json.
 
-    python tools/update_readme.py           rewrite the table in README.md
-    python tools/update_readme.py --check   exit 1 if README.md is out of date
+    python -m tools.update_readme           rewrite the table in README.md
+    python -m tools.update_readme --check   exit 1 if README.md is out of date
 
 The table sits between the markers ``<!-- results:start -->`` and
 ``<!-- results:end -->``; nothing outside them is touched. Every number in it comes
-from ``figures/results.json``, which only full notebook runs write.
+from ``figures/results.json``, which only full notebook runs write; each model's title
+and tutorial figure from ``coursekit/course.toml``.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import json
 import sys
 from pathlib import Path
 
+from coursekit.facts import DATASET_TITLES, MODELS
+
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 RESULTS = REPO / "figures" / "results.json"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
-DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 REBUILD_NOTE = ("measured on the offline rebuild of CIFAR-10 (55,000 of its images went "
                 "through JPEG); the official data may differ slightly")
 
@@ -37,8 +39,8 @@ def render(results: dict) -> str:
     ]
     notes = []
     for model_id in sorted(results, key=model_order):
-        entry = results[model_id]
-        dataset = DATASET_TITLES.get(entry["dataset"], entry["dataset"])
+        entry, facts = results[model_id], MODELS[model_id]
+        dataset = DATASET_TITLES.get(facts.dataset, facts.dataset)
         if "rebuild" in entry.get("data_source", ""):
             if REBUILD_NOTE not in notes:
                 notes.append(REBUILD_NOTE)
@@ -47,7 +49,7 @@ def render(results: dict) -> str:
         if entry.get("other_style_accuracy") is not None:
             ours += f" own test set; **{entry['other_style_accuracy']:.4f}** other person's drawings"
         lines.append(
-            f"| {model_id} | {entry['model']} | {dataset} | {entry['tutorial']} "
+            f"| {model_id} | {facts.title} | {dataset} | {facts.tutorial} "
             f"| {ours} | {entry['epochs']} | {entry['batch_size']} "
             f"| {entry['train_seconds']:.0f} s |"
         )
@@ -74,7 +76,7 @@ def main(argv=None) -> int:
     wanted = updated_readme(current, results)
     if args.check:
         if current != wanted:
-            print("README.md's results table is out of date: run `python tools/update_readme.py`")
+            print("README.md's results table is out of date: run `python -m tools.update_readme`")
             return 1
         return 0
     if current != wanted:

@@ -1,0 +1,39 @@
+"""coursekit: the chores every lesson needs and no learner has to study.
+
+=====================  ==================================================================
+``quick_mode()``       True under ``COURSE_QUICK=1``: small slices and one epoch (the tests)
+``load_data(name)``    ``keras.datasets.<name>.load_data()`` from verified files
+``save_figure(fig, name)``, ``save_model_diagram(model, name)``, ``model_path(name)``
+                       where a lesson's figures, diagrams and saved models go
+``compare_with_tutorial(id, accuracy)``, ``record_result(id, ...)``
+                       a model's result beside its tutorial's, stored in results.json
+``check_image_folder(path)``  a folder of images checked before Keras reads it
+``quiet_tensorflow_import()``, ``display_path(path)``, ``folder_setting(env, default)``
+``facts``              models, tutorial numbers, floors, the repository (``course.toml``)
+``lessons``            functions a lesson taught, for later lessons (``plot_history``)
+=====================  ==================================================================
+
+One module per job: settings, datasets, outputs, results, images, display, facts.
+"""
+
+from . import facts, lessons
+from .datasets import DATASETS, load_data
+from .display import quiet_tensorflow_import, save_model_diagram
+from .errors import CourseError, DataError, SettingError
+from .images import ImageFolderReport, check_image_folder
+from .outputs import display_path, model_path, output_dir, save_figure
+from .results import RESULTS_FILE, compare_with_tutorial, record_result
+from .settings import folder_setting, quick_mode
+
+__version__ = "2.0.0"
+
+__all__ = [
+    "facts", "lessons",
+    "quick_mode", "folder_setting",
+    "DATASETS", "load_data",
+    "output_dir", "display_path", "save_figure", "model_path",
+    "RESULTS_FILE", "compare_with_tutorial", "record_result",
+    "ImageFolderReport", "check_image_folder",
+    "quiet_tensorflow_import", "save_model_diagram",
+    "CourseError", "DataError", "SettingError",
+]

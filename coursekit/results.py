@@ -1,0 +1,109 @@
+"""Each model's result: compared with its tutorial, and stored in ``results.json``."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from . import facts
+from .datasets import loaded_from
+from .errors import CourseError
+from .outputs import atomic_write_bytes, output_dir
+from .settings import quick_mode
+
+__all__ = ["RESULTS_FILE", "STRICT_ENV", "compare_with_tutorial", "record_result"]
+
+RESULTS_FILE = "results.json"
+# Set by tools/run_notebooks.py for the reference full run: there a result under the
+# tutorial's number is a failure. Anywhere else it is reported and the lesson goes on.
+STRICT_ENV = "COURSE_STRICT_FLOORS"
+
+
+def compare_with_tutorial(model_id: str, test_accuracy: float, *, same_data: bool = True) -> None:
+    """Print how ``test_accuracy`` compares with the tutorial's number, and check the floor.
+
+    A quick run must show that the model learned something (its ``quick_floor``). A full
+    run below the tutorial's number says so plainly and goes on, except in the reference
+    run (``COURSE_STRICT_FLOORS=1``), where it stops. ``same_data=False`` (a learner's own
+    images) compares with nothing.
+    """
+    model = facts.MODELS[model_id]
+    if quick_mode():
+        print(f"{model_id}: test accuracy {test_accuracy:.4f} (quick run: a small slice, "
+              f"so no comparison with the tutorial)")
+        if test_accuracy < model.quick_floor:
+            raise CourseError(f"{model_id}: test accuracy {test_accuracy:.4f} is below "
+                              f"{model.quick_floor} even for a quick run: it did not learn.")
+        return
+    if model.floor is None or not same_data:
+        print(f"{model_id}: test accuracy {test_accuracy:.4f}")
+        return
+    margin = test_accuracy - model.floor
+    if margin >= 0:
+        print(f"{model_id}: test accuracy {test_accuracy:.4f}, at or above the tutorial's "
+              f"{model.floor} (by {margin:.4f})")
+        return
+    message = (f"{model_id}: test accuracy {test_accuracy:.4f}, below the tutorial's "
+               f"{model.floor} by {-margin:.4f}")
+    if os.environ.get(STRICT_ENV) == "1":
+        raise CourseError(message + ". The reference run must reach it: check the recipe.")
+    print(message + ". Another machine, library version or seed can land a little "
+          "either side; the lesson goes on.")
+
+
+def record_result(model_id: str, *, epochs: int, batch_size: int, train_seconds: float,
+                  test_accuracy: float, test_loss: float, keras_model=None,
+                  train_samples: int | None = None, **extra) -> dict:
+    """Store one model's result in ``results.json`` (merged by model id) and return it.
+
+    The model's title, dataset and tutorial figure come from ``course.toml``; the data
+    source (official files, local rebuild, download) from what :func:`load_data` saw in
+    this process. Given the model and the number of training images, the training work
+    and throughput are stored too (see :func:`_training_flops`).
+    """
+    model = facts.MODELS[model_id]
+    if keras_model is not None and train_samples:
+        samples_per_s = train_samples * epochs / train_seconds
+        flops = _training_flops(keras_model)
+        extra.update(train_samples=int(train_samples), samples_per_s=round(samples_per_s, 1),
+                     train_gflop_per_sample=round(flops / 1e9, 5),
+                     train_gflop_per_s=round(flops * samples_per_s / 1e9, 2))
+    entry = {
+        "dataset": model.dataset,
+        "data_source": loaded_from(model.dataset) or extra.pop("data_source", ""),
+        "epochs": int(epochs),
+        "batch_size": int(batch_size),
+        "train_seconds": round(float(train_seconds), 1),
+        "test_accuracy": round(float(test_accuracy), 4),
+        "test_loss": round(float(test_loss), 4),
+        "quick_mode": quick_mode(),
+        **extra,
+    }
+    path = output_dir() / RESULTS_FILE
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results[model_id] = entry
+    text = json.dumps(dict(sorted(results.items())), indent=2) + "\n"
+    atomic_write_bytes(path, text.encode())
+    return entry
+
+
+def _training_flops(model) -> float:
+    """Floating-point operations to train on one image: about 3x the forward pass.
+
+    The forward pass counts the multiply-adds of Conv2D and Dense layers (2 FLOPs
+    each); pooling, activations and the optimizer are small next to them. Training
+    adds the two backward products of each layer, hence the usual factor of 3.
+    """
+    forward = 0
+    for layer in getattr(model, "layers", []):
+        kind = type(layer).__name__
+        if hasattr(layer, "layers"):
+            forward += _training_flops(layer) / 3
+        elif kind == "Conv2D":
+            kh, kw, cin, cout = layer.kernel.shape
+            _, height, width, _ = layer.output.shape
+            forward += 2 * kh * kw * cin * cout * height * width
+        elif kind == "Dense":
+            fan_in, fan_out = layer.kernel.shape
+            forward += 2 * fan_in * fan_out
+    return 3.0 * forward
