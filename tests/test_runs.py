@@ -10,6 +10,7 @@ import coursekit
 from tools import run_notebooks
 
 REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # trains and starts Jupyter kernels
 
 
 def train_tiny_cnn(seed: int):
