@@ -4,9 +4,10 @@ The site is built into a temporary folder (never over ``_site/``) from every
 ``notebooks/[0-9]*.ipynb`` and ``README.md``; while no lesson exists yet, from a small
 sample notebook made here instead (and a stand-in README, in the temporary folder only).
 
-The static checks need nothing but Python. The browser test opens every page in
+The static checks need nothing but Python. The browser tests open every page in
 headless Chromium (Debian's ``chromium`` package) over http://127.0.0.1 with every
-other host unreachable, and saves screenshots of the home page and a lesson to
+other host unreachable, measure the layout at 1280 px (one block per cell output, none
+scrolling sideways), and save screenshots of the home page and lessons to
 ``_build/screenshots/`` for a human to look at. Without Chromium it is skipped, with
 the reason, except in CI (``CI`` set), where that is a failure.
 """
@@ -24,7 +25,6 @@ import posixpath
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -35,13 +35,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tools"))
-import build_site  # noqa: E402
+from coursekit import facts
+from tools import build_site
 
+REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "_build" / "screenshots"
-COLAB = "https://colab.research.google.com/github/keras-course/keras-image-course/blob/main/notebooks/"
-SOURCE = "https://github.com/keras-course/keras-image-course/blob/main/notebooks/"
 EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -49,7 +47,7 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrom
 # --------------------------------------------------------------------------- the build
 
 def sample_notebook(path: Path) -> None:
-    """A small lesson with what the real ones hold: prose, math, code, text and a figure."""
+    """A small lesson with what the real ones hold: prose, code, printed lines, a figure."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -68,10 +66,12 @@ def sample_notebook(path: Path) -> None:
         nbformat.v4.new_markdown_cell(
             "# A sample lesson\n\nA stand-in lesson used while the course has none.\n\n"
             "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({COLAB}{path.name})"),
-        nbformat.v4.new_markdown_cell("## Setup\n\nThe softmax is $p_i = e^{z_i} / \\sum_j e^{z_j}$."),
-        nbformat.v4.new_code_cell("print('hello')", execution_count=1, outputs=[
-            nbformat.v4.new_output("stream", name="stdout", text="hello\n")]),
+            f"({facts.colab_url(path.name)})"),
+        nbformat.v4.new_markdown_cell("## Setup\n\nA training log, one stored output a line."),
+        nbformat.v4.new_code_cell("model.fit(...)", execution_count=1, outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text=line)
+            for epoch in (1, 2) for line in (f"Epoch {epoch}/2\n", "391/391 - 3s - 7ms/step "
+                                             "- accuracy: 0.9 - loss: 0.3 - val_accuracy: 0.9\n")]),
         nbformat.v4.new_code_cell("plt.show()", execution_count=2, outputs=[
             nbformat.v4.new_output("display_data", data={
                 "image/png": base64.b64encode(png.getvalue()).decode(),
@@ -215,10 +215,12 @@ def test_lesson_pages_link_colab_source_and_neighbours(site):
     for i, nb in enumerate(notebooks):
         page = parse(out / "notebooks" / f"{nb.stem}.html")
         hrefs = [href for href, _ in page.anchors]
-        badges = [imgs for href, imgs in page.anchors if href == COLAB + nb.name and imgs]
-        assert badges, f"{nb.name}: no Open-in-Colab badge linking to {COLAB + nb.name}"
+        colab = facts.colab_url(nb.name)
+        badges = [imgs for href, imgs in page.anchors if href == colab and imgs]
+        assert badges, f"{nb.name}: no Open-in-Colab badge linking to {colab}"
         assert all(not EXTERNAL.match(src) for imgs in badges for src in imgs)
-        assert SOURCE + nb.name in hrefs, f"{nb.name}: no link to the source notebook"
+        assert facts.github_url(f"notebooks/{nb.name}") in hrefs, \
+            f"{nb.name}: no link to the source notebook"
         if i > 0:
             assert f"{notebooks[i - 1].stem}.html" in hrefs, f"{nb.name}: no 'previous' link"
         if i + 1 < len(notebooks):
@@ -232,13 +234,77 @@ def test_lesson_pages_link_colab_source_and_neighbours(site):
         assert images >= figures, f"{nb.name}: {figures} figures stored, {images} images shown"
 
 
-def test_home_page_has_the_readme_results_table(site):
+def test_no_math_renderer_is_shipped(site):
+    """The course has no formula: no MathJax (it was 24 MB of a 37 MB site), no CDN script."""
+    out, _, _ = site
+    mathjax = [p.relative_to(out).as_posix() for p in out.rglob("*") if "mathjax" in p.name.lower()]
+    assert not mathjax, f"MathJax files in the site: {mathjax[:5]}"
+    scripts = [f"{path.relative_to(out)}: {url}" for path in html_pages(out)
+               for tag, _, url in parse(path).refs
+               if tag == "script" and (EXTERNAL.match(url) or "mathjax" in url.lower())]
+    assert not scripts, "scripts from another host or MathJax:\n" + "\n".join(scripts)
+
+
+def page_text(path: Path) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")).split())
+
+
+def test_home_page_gives_each_lesson_its_time_and_results(site):
+    """Times from figures/notebook_times.json and accuracies from figures/results.json."""
+    out, notebooks, _ = site
+    text = page_text(out / "index.html")
+    times = json.loads((REPO / "figures" / "notebook_times.json").read_text())
+    results = json.loads((REPO / "figures" / "results.json").read_text())
+    missing = []
+    for nb in notebooks:
+        if nb.name in times:
+            seconds = times[nb.name]
+            said = f"{seconds:.0f} s" if seconds < 90 else f"about {seconds / 60:.0f} min"
+            if f"A full run takes {said}" not in text:
+                missing.append(f"{nb.name}: time {said}")
+        for model in (m for m in facts.MODELS.values() if m.lesson == nb.name):
+            if model.id in results:
+                accuracy = f"{100 * results[model.id]['test_accuracy']:.1f}% test accuracy"
+                if not re.search(rf"\b{re.escape(model.id)}\b[^%]*{re.escape(accuracy)}", text):
+                    missing.append(f"{nb.name}: {model.id} {accuracy}")
+    assert not missing, "the home page does not say:\n" + "\n".join(missing)
+    assert "make lab" in text and f"git clone {facts.repository_url()}.git" in text
+
+
+def test_maintainer_pages_are_one_click_from_home(site):
     out, _, readme = site
-    text = readme.read_text(encoding="utf-8")
-    if "<!-- results:start -->" in text:
-        table = text.split("<!-- results:start -->")[1].split("<!-- results:end -->")[0]
+    home = [href.split("#")[0] for href, _ in parse(out / "index.html").anchors]
+    assert "maintainers.html" in home and "contributing.html" in home
+    maintainers = (out / "maintainers.html").read_text(encoding="utf-8")
+    readme_text = readme.read_text(encoding="utf-8")
+    if "<!-- results:start -->" in readme_text:
+        table = readme_text.split("<!-- results:start -->")[1].split("<!-- results:end -->")[0]
         if "|" in table:
-            assert "<table" in (out / "index.html").read_text(encoding="utf-8")
+            assert "<table" in maintainers, "the README's results table is not on its page"
+    assert (out / "contributing.html").is_file()
+    assert "contributing.html" in [h.split("#")[0] for h, _ in parse(out / "maintainers.html").anchors]
+
+
+def test_printed_lines_become_one_block():
+    line = {"output_type": "stream", "name": "stdout", "text": "Epoch 1/2\n"}
+    log = [line, dict(line, text=["391/391 - 3s\n"]), dict(line, name="stderr", text="warn\n"),
+           dict(line, text="Epoch 2/2\n"),
+           {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBO"}},
+           dict(line, text="done\n")]
+    before = json.dumps(log)
+    merged = build_site.merged_outputs(log)
+    assert [(o["output_type"], o.get("name"), o.get("text")) for o in merged] == [
+        ("stream", "stdout", "Epoch 1/2\n391/391 - 3s\n"), ("stream", "stderr", "warn\n"),
+        ("stream", "stdout", "Epoch 2/2\n"), ("display_data", None, None),
+        ("stream", "stdout", "done\n")]
+    assert json.dumps(log) == before, "merging changed its input"
+
+    def rich(text):  # one part of Keras' model.summary() as rich prints it in Jupyter
+        return {"output_type": "display_data", "metadata": {}, "data": {
+            "text/html": f'<pre style="white-space:pre">{text}\n</pre>\n', "text/plain": text}}
+    summary = build_site.merged_outputs([rich("Model: E1"), rich("Total params: 9")])
+    assert len(summary) == 1 and summary[0]["data"]["text/html"].count("<pre") == 1
+    assert summary[0]["data"]["text/plain"] == "Model: E1\nTotal params: 9"
 
 
 # --------------------------------------------------------------------------- the browser
@@ -328,7 +394,7 @@ class Browser:
             images.forEach(i => { i.loading = 'eager'; });
             const results = await Promise.all(images.map(i => i.decode().then(
                 () => null, () => i.getAttribute('src'))));
-            await new Promise(r => setTimeout(r, 300));  // late scripts (MathJax, search)
+            await new Promise(r => setTimeout(r, 300));  // late scripts (search)
             return results.filter(Boolean);
         })()""")
         problems = [f"broken image {src}" for src in broken]
@@ -408,12 +474,6 @@ def test_every_page_loads_in_chromium_without_errors(site, browser_and_server):
     for path in html_pages(out):
         relative = path.relative_to(out).as_posix()
         problems += [f"{relative}: {p}" for p in browser.open(base + relative)]
-        if relative.startswith("notebooks/") and "class=\"math" in path.read_text("utf-8"):
-            rendered = browser.evaluate(
-                "new Promise(r => setTimeout(() => r(document.querySelectorAll("
-                "'.MathJax, .MathJax_Display, mjx-container').length), 1500))")
-            if not rendered:
-                problems.append(f"{relative}: math was not typeset by MathJax")
     assert not problems, "\n".join(problems)
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -426,7 +486,52 @@ def test_every_page_loads_in_chromium_without_errors(site, browser_and_server):
                      ".scrollIntoView({block: 'center'})")
     data = browser.call("Page.captureScreenshot", format="png")
     (SCREENSHOTS / "lesson-figure.png").write_bytes(base64.b64decode(data["data"]))
-    print(f"screenshots of the home page and {lesson}: {SCREENSHOTS.relative_to(REPO)}/")
+    log_lesson = f"notebooks/{notebooks[-1].stem}.html"
+    browser.open(base + log_lesson)
+    browser.evaluate("""(() => {  // the output with the most lines: a training log
+        const outputs = Array.from(document.querySelectorAll('.cell_output pre'));
+        const longest = outputs.sort((a, b) => b.textContent.split('\\n').length
+                                              - a.textContent.split('\\n').length)[0];
+        (longest || document.body).scrollIntoView({block: 'center'});
+    })()""")
+    data = browser.call("Page.captureScreenshot", format="png")
+    (SCREENSHOTS / "lesson-log.png").write_bytes(base64.b64decode(data["data"]))
+    print(f"screenshots of the home page, {lesson} and {log_lesson}: "
+          f"{SCREENSHOTS.relative_to(REPO)}/")
+
+
+# What scrolls sideways: code and output blocks, and the wrappers of wide tables.
+BLOCKS = ".bd-article pre, .bd-article div.output, .bd-article div.highlight, " \
+         ".bd-article .pst-scrollable-table-container, .bd-article table"
+
+
+def test_code_and_outputs_fit_the_column_at_1280_px(site, browser_and_server):
+    """No block scrolls sideways, and printed lines arrive as one block per cell output."""
+    out, _, _ = site
+    browser, base = browser_and_server
+    wide, split = [], []
+    for path in html_pages(out):
+        relative = path.relative_to(out).as_posix()
+        if relative in ("genindex.html", "search.html"):
+            continue
+        browser.open(base + relative)
+        found = browser.evaluate("""(() => {
+            const wide = Array.from(document.querySelectorAll(%s))
+                .filter(e => e.scrollWidth > e.clientWidth + 1)
+                .map(e => `${e.scrollWidth}/${e.clientWidth} px: ${e.textContent.trim().slice(0, 60)}`);
+            let split = 0;  // neighbouring blocks of one cell's printed text
+            document.querySelectorAll('.cell_output').forEach(cell => {
+                const kinds = Array.from(cell.children).map(e =>
+                    e.matches('.output.stream') ? 'stream' : e.matches('.output.text_html') ? 'html' : e);
+                kinds.forEach((kind, i) => { if (i && typeof kind === 'string' && kind === kinds[i - 1]) split++; });
+            });
+            return {wide, split};
+        })()""" % json.dumps(BLOCKS))
+        wide += [f"{relative}: {w}" for w in found["wide"]]
+        if found["split"]:
+            split.append(f"{relative}: {found['split']} output blocks continue the one before")
+    assert not wide, f"{len(wide)} blocks scroll sideways at 1280 px:\n" + "\n".join(wide[:20])
+    assert not split, "\n".join(split)
 
 
 def test_search_works_offline(site, browser_and_server):
