@@ -39,6 +39,7 @@ from coursekit import facts
 from tools import build_site
 
 REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # builds the site and drives a browser
 SCREENSHOTS = REPO / "_build" / "screenshots"
 EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
