@@ -8,12 +8,15 @@
 ``compare_with_tutorial(id, accuracy)``, ``record_result(id, ...)``
                        a model's result beside its tutorial's, stored in results.json
 ``check_image_folder(path)``  a folder of images checked before Keras reads it
+``course_path("data/samples")``  one of the course's own files, wherever the course is
+``choose_precision()`` the 16- or 32-bit number format this hardware computes fastest
 ``quiet_tensorflow_import()``, ``display_path(path)``, ``folder_setting(env, default)``
 ``facts``              models, tutorial numbers, floors, the repository (``course.toml``)
 ``lessons``            functions a lesson taught, for later lessons (``plot_history``)
 =====================  ==================================================================
 
-One module per job: settings, datasets, outputs, results, images, display, facts.
+One module per job: settings, datasets, outputs, results, images, display, facts, paths,
+precision; ``install`` is what a notebook opened alone runs to install the course.
 """
 
 from . import facts, lessons
@@ -22,6 +25,8 @@ from .display import quiet_tensorflow_import, save_model_diagram
 from .errors import CourseError, DataError, SettingError
 from .images import ImageFolderReport, check_image_folder
 from .outputs import display_path, model_path, output_dir, save_figure
+from .paths import course_path
+from .precision import choose_precision
 from .results import RESULTS_FILE, compare_with_tutorial, record_result
 from .settings import folder_setting, quick_mode
 
@@ -34,6 +39,7 @@ __all__ = [
     "output_dir", "display_path", "save_figure", "model_path",
     "RESULTS_FILE", "compare_with_tutorial", "record_result",
     "ImageFolderReport", "check_image_folder",
+    "course_path", "choose_precision",
     "quiet_tensorflow_import", "save_model_diagram",
     "CourseError", "DataError", "SettingError",
 ]

@@ -1,0 +1,99 @@
+"""The number format a lesson trains in, chosen for the hardware it runs on.
+
+16-bit arithmetic ("mixed precision": compute in 16 bits, keep the weights in float32)
+is only faster where the hardware computes it natively; elsewhere it is emulated and
+slower than plain float32. So the choice is made from facts about the machine:
+
+* an NVIDIA GPU with compute capability 8.0 or higher (A100, RTX 30xx, L4, H100, ...)
+  has bfloat16 units: ``mixed_bfloat16``;
+* an older NVIDIA GPU (Colab's T4 is 7.5) has float16 units only: ``mixed_float16``;
+* with no GPU, an x86 CPU whose flags include ``amx_bf16`` or ``avx512_bf16`` computes
+  bfloat16 natively: ``mixed_bfloat16``;
+* anything else, including macOS and CPUs whose flags cannot be read: ``float32``.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Gpu", "decide_precision", "choose_precision", "cpu_flags", "gpus"]
+
+CPUINFO = Path("/proc/cpuinfo")
+# bfloat16 units arrived with NVIDIA's Ampere generation (compute capability 8.0).
+BFLOAT16_GPU_CAPABILITY = (8, 0)
+# Where a CPU flag says bfloat16 is native, and how a learner would call it.
+BFLOAT16_CPU_FLAGS = {"amx_bf16": "AMX bfloat16", "avx512_bf16": "AVX-512 bfloat16"}
+
+
+@dataclass(frozen=True)
+class Gpu:
+    name: str
+    compute_capability: tuple[int, int] | None  # None: not an NVIDIA (CUDA) GPU, or unknown
+
+
+def decide_precision(*, cpu_flags: set[str] | None, gpus: list[Gpu],
+                     platform: str = "linux") -> tuple[str, str]:
+    """The Keras policy for these facts, and why: ``(policy, reason)``.
+
+    ``cpu_flags`` is None where they cannot be read (Windows, macOS). A pure function of
+    its arguments, so the decision can be tested for machines we do not have.
+    """
+    cuda = [gpu for gpu in gpus if gpu.compute_capability is not None]
+    if cuda:
+        # Keras runs on the first GPU; with several, the weakest one decides.
+        gpu = min(cuda, key=lambda g: g.compute_capability)
+        capability = ".".join(map(str, gpu.compute_capability))
+        if gpu.compute_capability >= BFLOAT16_GPU_CAPABILITY:
+            return "mixed_bfloat16", (f"GPU {gpu.name} (compute capability {capability}) "
+                                      f"computes bfloat16 natively")
+        return "mixed_float16", (f"GPU {gpu.name} (compute capability {capability}) computes "
+                                 f"float16 natively, bfloat16 only from 8.0 on")
+    if gpus:
+        return "float32", f"GPU {gpus[0].name} is not a CUDA GPU whose 16-bit units are known"
+    if platform == "darwin":
+        return "float32", ("macOS: TensorFlow's CPU kernels there are not known to compute "
+                           "bfloat16 natively")
+    if cpu_flags is None:
+        return "float32", "this CPU's instruction set cannot be read here"
+    for flag, name in BFLOAT16_CPU_FLAGS.items():
+        if flag in cpu_flags:
+            return "mixed_bfloat16", f"this CPU has {name} instructions"
+    return "float32", ("this CPU has no AMX or AVX-512 bfloat16 instructions; 16-bit "
+                       "arithmetic would be emulated, and slower")
+
+
+def cpu_flags(cpuinfo: Path = CPUINFO) -> set[str] | None:
+    """The CPU's feature flags from /proc/cpuinfo (Linux), or None where there is none."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):  # x86, Arm
+            return set(value.split())
+    return None
+
+
+def gpus() -> list[Gpu]:
+    """The GPUs TensorFlow sees, with their CUDA compute capability where it has one."""
+    import tensorflow as tf
+
+    found = []
+    for device in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(device)
+        found.append(Gpu(details.get("device_name", device.name),
+                         details.get("compute_capability")))
+    return found
+
+
+def choose_precision() -> str:
+    """Set Keras's global precision policy for this machine, print why, return its name."""
+    import keras
+
+    policy, reason = decide_precision(cpu_flags=cpu_flags(), gpus=gpus(), platform=sys.platform)
+    keras.mixed_precision.set_global_policy(policy)
+    print(f"precision: {policy} ({reason})")
+    return policy
