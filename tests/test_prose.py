@@ -1,0 +1,470 @@
+"""The lessons say their results in words; these tests hold the words to the outputs.
+
+A lesson's prose states results the way a person would ("B3 misreads 1.03% of the test
+digits", "B6 ends closest to its floor"). CLAIMS below ties each such sentence to what
+the notebook printed (and, for summaries, to ``figures/results.json``):
+
+- ``Stated``: the number in the sentence (the pattern's group ``n``) must equal the true
+  value rounded as the sentence rounds it: "98.1%" is 0.9808 to one decimal of a
+  percent, "about 99%" is 0.9897 to a whole percent.
+- ``Holds``: a comparison in the sentence (closest, best, above, fewer...) must be true
+  of the printed numbers.
+
+Numbers are read from the outputs of the code cells *before* the sentence (nearest
+first), so the prose can only repeat what a reader has just seen. Every pattern must
+match exactly one markdown cell: rewording a sentence without updating its claim fails,
+and so does a claim that no longer finds its sentence. Every evaluation in the checked
+lessons must have a checked number in the markdown right before or after it, and no
+lesson may point at "the cell above" instead of saying the result.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+import pytest
+
+from coursekit import facts
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+RESULTS = ROOT / "figures" / "results.json"
+CHECKED = ["02_mnist_mlp.ipynb", "03_mnist_first_cnn.ipynb", "04_mnist_mlp_vs_cnn.ipynb",
+           "05_mnist_vgg_functional.ipynb", "06_fashion_mnist.ipynb", "07_cifar10.ipynb"]
+EVALUATION = re.compile(r"\.evaluate\(|compare_with_tutorial\(")
+POINTING = re.compile(r"\b(?:cell|printout|lines) above\b|\bprinted above\b|"
+                      r"\bcommitted (?:full )?run\b", re.IGNORECASE)
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def output_text(cell) -> str:
+    """What a code cell printed or displayed as text."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            parts.append(output.get("text", ""))
+        elif "text/plain" in output.get("data", {}):
+            parts.append(output["data"]["text/plain"])
+    return ANSI.sub("", "".join(parts))
+
+
+def prose_text(cell) -> str:
+    """A markdown cell with its line breaks folded, so patterns need not know them."""
+    return " ".join(cell.source.split())
+
+
+def number(text: str) -> Decimal:
+    return Decimal(text.replace(",", ""))
+
+
+def percent(fraction) -> Decimal:
+    return Decimal(str(fraction)) * 100
+
+
+class Prose:
+    """One markdown cell, and the numbers the notebook shows around it."""
+
+    def __init__(self, cells, index: int, results: dict):
+        self.cells, self.index, self.results = cells, index, results
+
+    def _code_cells(self, after: bool):
+        order = range(self.index + 1, len(self.cells)) if after else range(self.index - 1, -1, -1)
+        return [self.cells[i] for i in order if self.cells[i].cell_type == "code"]
+
+    def printed(self, pattern: str, group: int = 1, after: bool = False) -> Decimal:
+        """The first match of ``pattern`` in the output of the nearest code cell before
+        this one (or after it, for a sentence that announces a measurement)."""
+        for cell in self._code_cells(after):
+            match = re.search(pattern, output_text(cell), re.MULTILINE)
+            if match:
+                return number(match.group(group))
+        raise LookupError(f"no output {'after' if after else 'before'} it matches {pattern!r}")
+
+    def printed_pairs(self, pattern: str) -> dict:
+        """name -> value for every match of ``pattern`` (groups: name, value) in the nearest
+        code cell before this one that has any."""
+        for cell in self._code_cells(after=False):
+            pairs = re.findall(pattern, output_text(cell), re.MULTILINE)
+            if pairs:
+                return {name.strip(): number(value) for name, value in pairs}
+        raise LookupError(f"no output before it matches {pattern!r}")
+
+    def epochs(self, nth: int = 0) -> list:
+        """The per-epoch metrics of the nth nearest training log before this cell."""
+        logs = [cell for cell in self._code_cells(after=False) if "val_accuracy:" in output_text(cell)]
+        if len(logs) <= nth:
+            raise LookupError(f"fewer than {nth + 1} training logs before it")
+        lines = re.findall(r"^\d+/\d+ - .*$", output_text(logs[nth]), re.MULTILINE)
+        return [{key: number(value) for key, value in re.findall(r"(\w+): ([\d.]+)", line)}
+                for line in lines]
+
+    def code(self, pattern: str) -> Decimal:
+        """A value set in the notebook's code (first match in any code cell)."""
+        for cell in self.cells:
+            match = cell.cell_type == "code" and re.search(pattern, cell.source, re.MULTILINE)
+            if match:
+                return number(match.group(1))
+        raise LookupError(f"no code matches {pattern!r}")
+
+    def result(self, model_id: str, key: str = "test_accuracy") -> Decimal:
+        return Decimal(str(self.results[model_id][key]))
+
+
+@dataclass(frozen=True)
+class Stated:
+    """A number in the prose (group ``n`` of ``pattern``) equals ``truth`` at its rounding."""
+    notebook: str
+    pattern: str
+    truth: Callable[[Prose], Decimal]
+
+
+@dataclass(frozen=True)
+class Holds:
+    """A comparison the prose makes is true of the results."""
+    notebook: str
+    pattern: str
+    truth: Callable[[Prose], bool]
+
+
+def as_stated(value: Decimal, stated: str) -> Decimal:
+    """``value`` rounded to as many decimals as ``stated`` has (half up, as people round)."""
+    decimals = len(stated.partition(".")[2])
+    return Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def check(claims, notebooks: dict, results: dict) -> list:
+    """Every way the prose disagrees with the outputs, as readable messages."""
+    problems = []
+    for claim in claims:
+        where = f"{claim.notebook}: {claim.pattern!r}"
+        cells = notebooks[claim.notebook].cells
+        hits = [(i, m) for i, cell in enumerate(cells) if cell.cell_type == "markdown"
+                for m in [re.search(claim.pattern, prose_text(cell))] if m]
+        if len(hits) != 1:
+            problems.append(f"{where} matches {len(hits)} markdown cells, not exactly one")
+            continue
+        index, match = hits[0]
+        prose = Prose(cells, index, results)
+        try:
+            truth = claim.truth(prose)
+        except (LookupError, KeyError) as error:
+            problems.append(f"{where}: {error}")
+            continue
+        if isinstance(claim, Stated):
+            stated = match.group("n")
+            if Decimal(stated) != as_stated(truth, stated):
+                problems.append(f"{where} says {stated}, the outputs say {truth} "
+                                f"({as_stated(truth, stated)} at that rounding)")
+        elif not truth:
+            problems.append(f"{where} is not true of the outputs")
+    return problems
+
+
+def unstated_evaluations(notebook, claims) -> list:
+    """Indices of evaluation cells with no checked number in the markdown next to them."""
+    patterns = [claim.pattern for claim in claims if isinstance(claim, Stated)]
+    cells = notebook.cells
+
+    def states_a_number(index):
+        return index is not None and any(re.search(p, prose_text(cells[index])) for p in patterns)
+
+    missing = []
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "code" and EVALUATION.search(cell.source):
+            before = next((j for j in range(i - 1, -1, -1) if cells[j].cell_type == "markdown"), None)
+            after = next((j for j in range(i + 1, len(cells)) if cells[j].cell_type == "markdown"), None)
+            if not (states_a_number(before) or states_a_number(after)):
+                missing.append(i)
+    return missing
+
+
+# --- what the lessons' outputs look like -------------------------------------------
+
+def lesson04_row(p: Prose, model_id: str) -> dict:
+    """One model's row of lesson 04's comparison table."""
+    names = ["params", "epochs", "best", "seconds", "accuracy", "loss"]
+    pattern = rf"^{model_id} .*?\s([\d,]+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+(0\.\d+)\s+(0\.\d+)$"
+    return {name: p.printed(pattern, group) for group, name in enumerate(names, start=1)}
+
+
+def lesson04_margins(p: Prose) -> dict:
+    return {m: lesson04_row(p, m)["accuracy"] - Decimal(str(facts.MODELS[m].floor))
+            for m in ("B2", "B5", "B6")}
+
+
+def fashion_classes(p: Prose) -> dict:
+    return p.printed_pairs(r"^  (\S[^\n]*?)\s+(0\.\d+)$")
+
+
+def cifar_classes(p: Prose) -> dict:
+    line = re.escape("per-class accuracy: ")
+    for cell in p._code_cells(after=False):
+        text = output_text(cell)
+        if re.search(line, text):
+            listing = text.split("per-class accuracy: ", 1)[1].splitlines()[0]
+            return {name: number(value) for name, value in
+                    (item.rsplit(" ", 1) for item in listing.split(", "))}
+    raise LookupError("no per-class accuracy printed before it")
+
+
+def lowest(scores: dict, n: int) -> set:
+    return set(sorted(scores, key=scores.get)[:n])
+
+
+def errors_of(accuracy: Decimal, images: int = 10_000) -> Decimal:
+    return (1 - accuracy) * images
+
+
+L02, L03, L04, L05, L06, L07 = CHECKED
+B1_ACC = r"B1:? test accuracy (0\.\d+)"
+B3_LINE = r"B3 test accuracy (0\.\d+), test error ([\d.]+)%"
+PART1_LAST = r"weights of the last epoch \(\d+\):\s+test loss ([\d.]+), accuracy ([\d.]+)"
+PART1_KEPT = r"weights kept by early stopping \((\d+)\): test loss ([\d.]+), accuracy ([\d.]+)"
+TABLE_TEST = r"^test accuracy\s+-\s+(0\.\d+)"
+
+CLAIMS = [
+    # 02: two dense networks
+    Stated(L02, r"B1 gets (?P<n>[\d.]+)% of the test digits right", lambda p: percent(p.printed(B1_ACC))),
+    Stated(L02, r"its test loss, (?P<n>[\d.]+), is well under",
+           lambda p: p.printed(r"B1 test (?:accuracy 0\.\d+, )?loss (0\.\d+)")),
+    Holds(L02, r"is well under the tutorial's 0\.2772",
+          lambda p: p.printed(r"B1 test (?:accuracy 0\.\d+, )?loss (0\.\d+)") < Decimal("0.2772") / 2),
+    Stated(L02, r"B2 gets (?P<n>[\d.]+)% right", lambda p: percent(p.printed(r"B2 test accuracy (0\.\d+)"))),
+    Stated(L02, r"right and B1 (?P<n>[\d.]+)%", lambda p: percent(p.printed(B1_ACC))),
+    Holds(L02, r"a little more accurate, with fewer parameters",
+          lambda p: p.printed(r"B2 test accuracy (0\.\d+)") > p.printed(B1_ACC)
+          and p.printed(r"B2 test accuracy 0\.\d+ +\(([\d,]+) parameters")
+          < p.printed(r"B1 test accuracy 0\.\d+ +\(([\d,]+) parameters")),
+    Holds(L02, r"the 99% that the deeper convolutional networks of lessons 04 and 05 pass",
+          lambda p: min(p.result("B6"), p.result("B7")) >= Decimal("0.99")),
+    Stated(L02, r"gets to about (?P<n>\d+)%", lambda p: percent(p.result("B3"))),
+
+    # 03: first CNNs, a saved model, a drawn digit
+    Holds(L03, r"training took under a minute, a few seconds per epoch",
+          lambda p: p.printed(r"training took (\d+) s") < 60
+          and p.printed(r"training took \d+ s \(([\d.]+) s per epoch") < 10),
+    Stated(L03, r"B3 misreads (?P<n>[\d.]+)% of the test digits", lambda p: p.printed(B3_LINE, 2)),
+    Holds(L03, r"against the tutorial's 1\.07%: a little better", lambda p: p.printed(B3_LINE, 2) < Decimal("1.07")),
+    Stated(L03, r"last epoch's validation accuracy, (?P<n>0\.\d+), is close to the tutorial's 0\.9893",
+           lambda p: p.printed(r"val\. acc\. last epoch\s+0\.9893\s+(0\.\d+)")),
+    Holds(L03, r"is close to the tutorial's 0\.9893",
+          lambda p: abs(p.printed(r"val\. acc\. last epoch\s+0\.9893\s+(0\.\d+)") - Decimal("0.9893")) <= Decimal("0.002")),
+    Stated(L03, r"test accuracy of (?P<n>[\d.]+)% means", lambda p: percent(p.printed(B3_LINE))),
+    Stated(L03, r"(?P<n>\d+) of the 10,000, is still misread", lambda p: errors_of(p.printed(B3_LINE))),
+    Holds(L03, r"gets past 0\.9433 on our validation set within the first epoch",
+          lambda p: p.printed(r"val_accuracy: (0\.\d+)", after=True) > Decimal("0.9433")),
+    Stated(L03, r"After three epochs B4's training accuracy is (?P<n>0\.\d+) above its validation accuracy",
+           lambda p: p.epochs()[2]["accuracy"] - p.epochs()[2]["val_accuracy"]),
+    Holds(L03, r"more than B3's gap after its third epoch",
+          lambda p: p.epochs(0)[2]["accuracy"] - p.epochs(0)[2]["val_accuracy"]
+          > p.epochs(1)[2]["accuracy"] - p.epochs(1)[2]["val_accuracy"]),
+    Stated(L03, r"B4 gets (?P<n>[\d.]+)% of the test digits right",
+           lambda p: percent(p.printed(r"test accuracy\s+not reported\s+(0\.\d+)"))),
+    Stated(L03, r"Its validation accuracy, (?P<n>0\.\d+), is far above the tutorial's 0\.9433",
+           lambda p: p.printed(r"validation accuracy\s+0\.9433\s+(0\.\d+)")),
+    Stated(L03, r"The reloaded model scores (?P<n>0\.\d+) on the validation set",
+           lambda p: p.printed(r"validation accuracy (0\.\d+) \(best")),
+    Holds(L03, r"on the validation set, the best epoch's accuracy",
+          lambda p: p.printed(r"validation accuracy (0\.\d+) \(best")
+          == p.printed(r"best during training: (0\.\d+)")),
+    Stated(L03, r"reads the drawing as a (?P<n>\d),", lambda p: p.printed(r"guess 1: (\d)")),
+    Stated(L03, r"with a probability of (?P<n>[\d.]+) to four decimals",
+           lambda p: p.printed(r"guess 1: \d with probability ([\d.]+)")),
+    Stated(L03, r"B3 misread (?P<n>[\d.]+)% of the test digits", lambda p: 100 - percent(p.result("B3"))),
+    Stated(L03, r"B4 reached a test accuracy of (?P<n>[\d.]+)%", lambda p: percent(p.result("B4"))),
+
+    # 04: MLP vs CNN vs deep CNN
+    Stated(L04, r"the MLP \(B2\) gets (?P<n>[\d.]+)% of the digits right",
+           lambda p: percent(lesson04_row(p, "B2")["accuracy"])),
+    Stated(L04, r"the small CNN \(B5\) (?P<n>[\d.]+)%", lambda p: percent(lesson04_row(p, "B5")["accuracy"])),
+    Stated(L04, r"the deep CNN \(B6\) (?P<n>[\d.]+)%", lambda p: percent(lesson04_row(p, "B6")["accuracy"])),
+    Holds(L04, r"The CNN beats the MLP with fewer parameters \(217,194 against 335,114\)",
+          lambda p: lesson04_row(p, "B5")["accuracy"] > lesson04_row(p, "B2")["accuracy"]
+          and (lesson04_row(p, "B5")["params"], lesson04_row(p, "B2")["params"]) == (217_194, 335_114)),
+    Holds(L04, r"The deep CNN is the most accurate but costs the most time per epoch",
+          lambda p: max(("B2", "B5", "B6"), key=lambda m: lesson04_row(p, m)["accuracy"]) == "B6"
+          and max(("B2", "B5", "B6"), key=lambda m: lesson04_row(p, m)["seconds"]
+                  / lesson04_row(p, m)["epochs"]) == "B6"),
+    Stated(L04, r"The MLP gets (?P<n>\d+) of the 10,000 test digits wrong",
+           lambda p: errors_of(lesson04_row(p, "B2")["accuracy"])),
+    Stated(L04, r"wrong, the CNN (?P<n>\d+) and", lambda p: errors_of(lesson04_row(p, "B5")["accuracy"])),
+    Stated(L04, r"and the deep CNN (?P<n>\d+)\.", lambda p: errors_of(lesson04_row(p, "B6")["accuracy"])),
+    Holds(L04, r"the deeper CNN with dropout beats both and passes 99% test accuracy",
+          lambda p: lesson04_row(p, "B6")["accuracy"] >= Decimal("0.99")
+          and lesson04_row(p, "B6")["accuracy"] > lesson04_row(p, "B5")["accuracy"] > lesson04_row(p, "B2")["accuracy"]),
+    Holds(L04, r"B6 ends closest to its floor \(0\.9920 against 0\.99\)",
+          lambda p: min(lesson04_margins(p), key=lesson04_margins(p).get) == "B6"
+          and lesson04_row(p, "B6")["accuracy"] == Decimal("0.9920") and facts.MODELS["B6"].floor == 0.99),
+
+    # 05: VGG-style network, throughput
+    Holds(L05, r"its matrix products run several times as fast in bfloat16 as in float32",
+          lambda p: p.printed(r"bfloat16 / float32 matrix-product speed: ([\d.]+)x", after=True) > 2),
+    Holds(L05, r"Training took under two minutes on this 2-core CPU",
+          lambda p: p.printed(r"training took (\d+) s for") < 120),
+    Holds(L05, r"bfloat16 matrix products ran more than twice as fast as float32 ones here",
+          lambda p: p.printed(r"bfloat16 / float32 matrix-product speed: ([\d.]+)x") > 2),
+    Holds(L05, r"stayed well below the bfloat16 rate",
+          lambda p: p.printed(r"bfloat16 matrix products: \d+ GFLOP/s \(training reached (\d+)% of it\)") < 60),
+    Stated(L05, r"After (?P<n>\d+) epochs the model gets", lambda p: p.printed(r"ours\s+0\.\d+\s+0\.\d+\s+(\d+)")),
+    Stated(L05, r"the model gets (?P<n>[\d.]+)% of the test digits right", lambda p: percent(p.printed(r"ours\s+(0\.\d+)"))),
+    Stated(L05, r"with a test loss of (?P<n>[\d.]+);", lambda p: p.printed(r"ours\s+0\.\d+\s+(0\.\d+)")),
+    Holds(L05, r"the tutorial reported 99\.1% and 0\.0549 after 20 epochs",
+          lambda p: {"0.991", "0.0549", "20 epochs"} <= set(re.findall(r"[\d.]+(?: epochs)?", facts.MODELS["B7"].tutorial))),
+    Holds(L05, r"reaches the tutorial's 0\.991 test accuracy", lambda p: p.result("B7") >= Decimal("0.991")),
+
+    # 06: Fashion-MNIST
+    Holds(L06, r"starts at `LEARNING_RATE`, 0\.002 \(twice Adam's default\)",
+          lambda p: p.code(r"^LEARNING_RATE = ([\d.]+)") == Decimal("0.002")),
+    Holds(L06, r"\*\*15 epochs\*\* instead of 10", lambda p: p.code(r"^EPOCHS = 1 if QUICK else (\d+)") == 15),
+    Holds(L06, r"Training took under two minutes on the 2-core CPU that ran this notebook, a few seconds per epoch",
+          lambda p: p.printed(r"training took (\d+) s") < 120
+          and p.printed(r"training took \d+ s \(([\d.]+) s per epoch") < 10),
+    Stated(L06, r"C1 gets (?P<n>[\d.]+)% of the test images right", lambda p: percent(p.printed(TABLE_TEST))),
+    Stated(L06, r"right \((?P<n>0\.\d+)\), above the tutorial's validation accuracy of 0\.9191",
+           lambda p: p.printed(TABLE_TEST)),
+    Holds(L06, r"above the tutorial's validation accuracy of 0\.9191;", lambda p: p.printed(TABLE_TEST) > Decimal("0.9191")),
+    Stated(L06, r"its own validation accuracy ends at (?P<n>0\.\d+)",
+           lambda p: p.printed(r"val accuracy \(last\)\s+0\.9191\s+(0\.\d+)")),
+    Holds(L06, r"so the test set is a little harder than our validation split",
+          lambda p: p.printed(TABLE_TEST) < p.printed(r"val accuracy \(last\)\s+0\.9191\s+(0\.\d+)")),
+    Stated(L06, r"a shirt taken for a T-shirt/top: (?P<n>\d+) of the 1,000 test shirts",
+           lambda p: p.printed(r"most frequent mistake: Shirt predicted as T-shirt/top \((\d+) of 1000")),
+    Holds(L06, r"Shirt is also the weakest class", lambda p: lowest(fashion_classes(p), 1) == {"Shirt"}),
+    Stated(L06, r"with only (?P<n>[\d.]+)% of shirts recognised", lambda p: percent(fashion_classes(p)["Shirt"])),
+    Holds(L06, r"the four weakest classes are the four upper-body garments",
+          lambda p: lowest(fashion_classes(p), 4) == {"Shirt", "Pullover", "T-shirt/top", "Coat"}),
+    Holds(L06, r"Trousers, bags and the three kinds of footwear are each recognised more than 97% of the time",
+          lambda p: min(fashion_classes(p)[c] for c in ("Trouser", "Bag", "Sandal", "Sneaker", "Ankle boot"))
+          > Decimal("0.97")),
+    Stated(L06, r"reaches (?P<n>[\d.]+)% test accuracy, above the tutorial's validation accuracy of 91\.9%",
+           lambda p: percent(p.result("C1"))),
+    Holds(L06, r"above the tutorial's validation accuracy of 91\.9%", lambda p: p.result("C1") > Decimal("0.9191")),
+
+    # 07: CIFAR-10
+    Stated(L07, r"the training accuracy is (?P<n>0\.\d+) and the validation accuracy",
+           lambda p: p.printed(r"last epoch: training accuracy (0\.\d+)")),
+    Stated(L07, r"the validation accuracy (?P<n>0\.\d+), a gap", lambda p: p.printed(r"validation accuracy (0\.\d+) \(gap")),
+    Stated(L07, r"a gap of (?P<n>0\.\d+)", lambda p: p.printed(r"\(gap \+(0\.\d+)\)")),
+    Stated(L07, r"lowest point at epoch (?P<n>\d+) and then rose", lambda p: p.printed(PART1_KEPT, 1)),
+    Stated(L07, r"the kept weights have the lower loss, (?P<n>[\d.]+) against", lambda p: p.printed(PART1_KEPT, 2)),
+    Stated(L07, r"against (?P<n>[\d.]+) for the last epoch's", lambda p: p.printed(PART1_LAST, 1)),
+    Holds(L07, r"the kept weights have the lower loss", lambda p: p.printed(PART1_KEPT, 2) < p.printed(PART1_LAST, 1)),
+    Stated(L07, r"but not the higher accuracy, (?P<n>[\d.]+)% against", lambda p: percent(p.printed(PART1_KEPT, 3))),
+    Stated(L07, r"% against (?P<n>[\d.]+)%:", lambda p: percent(p.printed(PART1_LAST, 2))),
+    Holds(L07, r"but not the higher accuracy", lambda p: p.printed(PART1_KEPT, 3) < p.printed(PART1_LAST, 2)),
+    Holds(L07, r"an epoch took well under the 67–80 seconds per epoch",
+          lambda p: p.printed(r"training took \d+ s \(([\d.]+) s per epoch") < 67),
+    Stated(L07, r"D1 with flips gets (?P<n>[\d.]+)% of the test images right", lambda p: percent(p.printed(TABLE_TEST))),
+    Holds(L07, r"right, above the tutorial's best validation accuracy of 68\.0% \(0\.6804, in epoch 9\)",
+          lambda p: p.printed(TABLE_TEST) > Decimal("0.6804")),
+    Stated(L07, r"peaked at (?P<n>0\.\d+), in epoch", lambda p: p.printed(r"0\.6804 \(ep 9\)\s+(0\.\d+) \(ep \d+\)")),
+    Stated(L07, r"in epoch (?P<n>\d+)\. The tutorial", lambda p: p.printed(r"0\.6804 \(ep 9\)\s+0\.\d+ \(ep (\d+)\)")),
+    Stated(L07, r"a cat taken for a dog: (?P<n>\d+) of the 1,000 test cats",
+           lambda p: p.printed(r"most frequent mistake: cat predicted as dog \((\d+) of 1000")),
+    Holds(L07, r"Bird, cat, deer and dog have the lowest accuracies \(0\.51 to 0\.65\)",
+          lambda p: lowest(cifar_classes(p), 4) == {"bird", "cat", "deer", "dog"}
+          and (min(cifar_classes(p).values()), max(cifar_classes(p)[c] for c in ("bird", "cat", "deer", "dog")))
+          == (Decimal("0.51"), Decimal("0.65"))),
+    Holds(L07, r"automobile and ship the highest \(0\.81 each\), with frog and truck next \(0\.78 each\)",
+          lambda p: [sorted(cifar_classes(p).items(), key=lambda kv: -kv[1])[i][1] for i in range(5)]
+          == [Decimal("0.81")] * 2 + [Decimal("0.78")] * 2 + [max(v for v in cifar_classes(p).values() if v < Decimal("0.78"))]
+          and {c for c, v in cifar_classes(p).items() if v >= Decimal("0.78")} == {"automobile", "ship", "frog", "truck"}
+          and cifar_classes(p)["automobile"] == cifar_classes(p)["ship"]),
+    Stated(L07, r"reach (?P<n>[\d.]+)% test accuracy, above the tutorial's best validation accuracy of 68\.0%",
+           lambda p: percent(p.result("D1"))),
+    Holds(L07, r"test accuracy, above the tutorial's best validation accuracy of 68\.0% \(measured",
+          lambda p: p.result("D1") > Decimal("0.6804")),
+]
+
+
+@pytest.fixture(scope="module")
+def lessons():
+    return {name: nbformat.read(NOTEBOOKS / name, as_version=4) for name in CHECKED}
+
+
+def test_the_prose_says_what_the_outputs_show(lessons):
+    problems = check(CLAIMS, lessons, json.loads(RESULTS.read_text()))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", CHECKED)
+def test_every_evaluation_is_stated_in_words(lessons, name):
+    claims = [claim for claim in CLAIMS if claim.notebook == name]
+    missing = unstated_evaluations(lessons[name], claims)
+    assert not missing, (f"{name}: evaluation cell(s) {missing} have no checked number in the "
+                         f"markdown next to them; say the result and add a claim to CLAIMS")
+
+
+@pytest.mark.parametrize("name", CHECKED)
+def test_no_lesson_points_at_a_cell_instead_of_saying_the_result(lessons, name):
+    pointing = [POINTING.search(prose_text(c)).group() for c in lessons[name].cells
+                if c.cell_type == "markdown" and POINTING.search(prose_text(c))]
+    assert not pointing, f"{name}: say the result in words instead of {pointing}"
+
+
+# --- the checker itself, on a made-up notebook --------------------------------------
+
+def fake_notebook(prose: str, printed: str = "B9 test accuracy 0.9897\n", code_first: bool = True):
+    code = nbformat.v4.new_code_cell("print(model.evaluate(x_test))", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text=printed)])
+    markdown = nbformat.v4.new_markdown_cell(prose)
+    return nbformat.v4.new_notebook(cells=[code, markdown] if code_first else [markdown, code])
+
+
+FAKE_CLAIMS = [
+    Stated("fake", r"B9 gets (?P<n>[\d.]+)% of the test", lambda p: percent(p.printed(r"B9 test accuracy (0\.\d+)"))),
+    Holds("fake", r"above the tutorial's 98%", lambda p: p.printed(r"B9 test accuracy (0\.\d+)") > Decimal("0.98")),
+]
+
+
+def run_fake(prose: str, **kwargs) -> list:
+    return check(FAKE_CLAIMS, {"fake": fake_notebook(prose, **kwargs)}, results={})
+
+
+@pytest.mark.parametrize("stated", ["99.0", "98.97", "99"])
+def test_checker_accepts_a_number_at_any_rounding(stated):
+    assert run_fake(f"B9 gets {stated}% of the test digits right, above the tutorial's 98%.") == []
+
+
+@pytest.mark.parametrize("stated", ["98.9", "99.1", "98", "98.96"])
+def test_checker_rejects_a_wrong_number(stated):
+    problems = run_fake(f"B9 gets {stated}% of the test digits right, above the tutorial's 98%.")
+    assert len(problems) == 1 and f"says {stated}" in problems[0]
+
+
+def test_checker_rejects_a_false_comparison():
+    problems = run_fake("B9 gets 99.0% of the test digits right, above the tutorial's 98%.",
+                        printed="B9 test accuracy 0.9790\n")
+    assert any("says 99.0" in p for p in problems)
+    assert any("is not true" in p for p in problems)
+
+
+def test_checker_rejects_a_sentence_that_is_gone_or_repeated():
+    assert all("matches 0 markdown cells" in p for p in run_fake("B9 did well."))
+    notebook = fake_notebook("B9 gets 99.0% of the test digits right, above the tutorial's 98%.")
+    notebook.cells.append(notebook.cells[1].copy())
+    problems = check(FAKE_CLAIMS, {"fake": notebook}, results={})
+    assert len(problems) == 2 and all("matches 2 markdown cells" in p for p in problems)
+
+
+def test_checker_reads_only_what_was_printed_before_the_sentence():
+    problems = run_fake("B9 gets 99.0% of the test digits right, above the tutorial's 98%.", code_first=False)
+    assert len(problems) == 2 and all("no output before it" in p for p in problems)
+
+
+def test_an_evaluation_followed_by_a_pointer_is_reported():
+    pointer = fake_notebook("The cell above prints the test accuracy.")
+    assert unstated_evaluations(pointer, FAKE_CLAIMS) == [0]
+    assert POINTING.search(prose_text(pointer.cells[1]))
+    said = fake_notebook("B9 gets 99.0% of the test digits right.")
+    assert unstated_evaluations(said, FAKE_CLAIMS) == []
+
+
+def test_rounding_is_half_up_as_people_round():
+    assert as_stated(Decimal("53.05"), "53.1") == Decimal("53.1")
+    assert as_stated(Decimal("98.97"), "99") == Decimal("99")
+    assert as_stated(Decimal("103.0000"), "103") == Decimal("103")
