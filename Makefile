@@ -9,13 +9,14 @@ STAMP  := $(VENV)/.requirements-installed
 export PYTHONDONTWRITEBYTECODE := 1
 export KERAS_BACKEND := tensorflow
 
-.PHONY: help setup check test run lab site bench clean
+.PHONY: help setup check test run seeds lab site bench clean
 
 help:
 	@echo "make check   unit tests only: the helper package, tools and committed files (< 1 min)"
 	@echo "make test    every test, as CI runs it: notebooks in quick mode, the site in a browser"
 	@echo "make run     execute every notebook in full; refresh outputs, figures, README table"
 	@echo "             make run NOTEBOOKS=notebooks/03_mnist_first_cnn.ipynb  runs only those"
+	@echo "make seeds   train every floor model with seeds 1, 2, 3 into figures/seeds.json (~1 h)"
 	@echo "make lab     open the course in JupyterLab"
 	@echo "make site    build the HTML course site into _site/"
 	@echo "make bench   time every notebook's full run and the quick test suite"
@@ -37,6 +38,10 @@ test: setup
 
 run: setup
 	$(BIN)/python -m tools.run_notebooks --times figures/notebook_times.json $(NOTEBOOKS)
+	$(BIN)/python -m tools.update_readme
+
+seeds: setup
+	$(BIN)/python -m tools.seeds
 	$(BIN)/python -m tools.update_readme
 
 bench: setup

@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from tools.update_readme import across_seeds
+
 REPO = Path(__file__).resolve().parent.parent
 FIGURES = REPO / "figures"
 
@@ -46,6 +48,11 @@ def matmul_gflops(size: int = 2048, repeats: int = 30) -> float:
         chain(a).numpy()
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 * repeats / best / 1e9
+
+
+def training_work(entry: dict) -> float:
+    """GFLOP a model's training took: per image x images x epochs (0 if not recorded)."""
+    return entry.get("train_gflop_per_sample", 0) * entry.get("train_samples", 0) * entry["epochs"]
 
 
 def time_quick_suite() -> float:
@@ -78,17 +85,32 @@ def main(argv=None) -> int:
         "",
         "## Training, per model (full runs, from figures/results.json)",
         "",
-        "| Model | Epochs | Train images | Training s | Images/s | GFLOP/image (train) "
-        "| GFLOP/s | % of matmul rate | Test accuracy |",
+        "Training work is GFLOP per image x training images x epochs; the last column is "
+        "the test accuracy over `make seeds` (figures/seeds.json) beside the tutorial's floor.",
+        "",
+        "| Model | Epochs | Train images | Training work (GFLOP) | Training s | GFLOP/s "
+        "| % of matmul rate | Test accuracy | Across seeds: mean ± sd (floor) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    seeds = json.loads((FIGURES / "seeds.json").read_text()) if (FIGURES / "seeds.json").exists() else {}
+    total_work = total_seconds = 0.0
     for model_id, entry in sorted(results.items()):
-        rate = entry.get("train_gflop_per_s")
+        work = training_work(entry)
+        if work:
+            total_work += work
+            total_seconds += entry["train_seconds"]
+        rate = work / entry["train_seconds"] if work else None
+        spread = seeds.get(model_id)
+        floor_note = f" (floor {spread['floor']})" if spread else ""
         lines.append(
             f"| {model_id} | {entry['epochs']} | {entry.get('train_samples', '')} "
-            f"| {entry['train_seconds']:.1f} | {entry.get('samples_per_s', '')} "
-            f"| {entry.get('train_gflop_per_sample', '')} | {rate if rate else ''} "
-            f"| {f'{100 * rate / peak:.0f}%' if rate else ''} | {entry['test_accuracy']:.4f} |")
+            f"| {f'{work:,.0f}' if work else ''} | {entry['train_seconds']:.1f} "
+            f"| {f'{rate:.1f}' if rate else ''} | {f'{100 * rate / peak:.0f}%' if rate else ''} "
+            f"| {entry['test_accuracy']:.4f} "
+            f"| {across_seeds(spread)}{floor_note} |")
+    overall = total_work / total_seconds
+    lines.append(f"| **all** | | | **{total_work:,.0f}** | **{total_seconds:.0f}** "
+                 f"| **{overall:.1f}** | **{100 * overall / peak:.0f}%** | | |")
     lines += ["", "FLOPs count the multiply-adds of Conv2D and Dense layers, x3 for training; "
               "images/s is over the whole `fit` (validation included). Models trained with "
               "the `mixed_bfloat16` policy can pass 100%: bfloat16 instructions do about "

@@ -1,0 +1,96 @@
+"""Train every model that has a tutorial floor with several seeds, fixed in advance.
+
+    python -m tools.seeds [--seeds 1 2 3] [NOTEBOOK ...]
+
+One result on one seed is an anecdote. This runs each lesson that trains a floor model
+(B1-B7, C1, D1) in full mode once per seed, with ``COURSE_SEED`` set, its outputs sent to
+a temporary folder (nothing committed is touched), and writes ``figures/seeds.json``:
+for each model id the seeds, the test accuracy of each, and their mean, standard
+deviation and minimum. The seeds are chosen here, before any result is seen, and are
+not the lessons' own seeds. It takes about three full runs of the course (`make seeds`,
+in the background; it is not part of `make test`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from coursekit.facts import MODELS
+from coursekit.outputs import atomic_write_bytes
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS_FILE = REPO / "figures" / "seeds.json"
+SEEDS = (1, 2, 3)
+FLOOR_MODELS = [model for model in MODELS.values() if model.floor is not None
+                and model.dataset != "hand-drawn shapes"]
+
+
+def run_with_seed(path: Path, seed: int, output_dir: Path) -> dict:
+    """Execute ``path`` in full mode with ``seed``; return the results it recorded."""
+    nb = nbformat.read(path, as_version=4)
+    saved = dict(os.environ)
+    os.environ.update(COURSE_QUICK="0", COURSE_SEED=str(seed),
+                      COURSE_OUTPUT_DIR=str(output_dir))
+    os.environ.pop("COURSE_STRICT_FLOORS", None)  # a seed under the floor is a finding
+    try:
+        NotebookClient(nb, timeout=None, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    results = output_dir / "results.json"
+    return json.loads(results.read_text()) if results.exists() else {}
+
+
+def summary(accuracies: list[float]) -> dict:
+    return {"mean": round(statistics.fmean(accuracies), 4),
+            "sd": round(statistics.stdev(accuracies), 4) if len(accuracies) > 1 else 0.0,
+            "min": round(min(accuracies), 4)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="default: every lesson that trains a floor model")
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    args = parser.parse_args(argv)
+    lessons = sorted({model.lesson for model in FLOOR_MODELS})
+    paths = [p.resolve() for p in args.notebooks] or [REPO / "notebooks" / n for n in lessons]
+    recorded = json.loads(SEEDS_FILE.read_text()) if SEEDS_FILE.exists() else {}
+    for path in paths:
+        accuracies: dict[str, list[float]] = {}
+        for seed in args.seeds:
+            start = time.perf_counter()
+            with tempfile.TemporaryDirectory(prefix="course-seed-") as out:
+                results = run_with_seed(path, seed, Path(out))
+            for model in FLOOR_MODELS:
+                if model.id in results:
+                    accuracies.setdefault(model.id, []).append(results[model.id]["test_accuracy"])
+            print(f"{path.name}, seed {seed}: "
+                  + ", ".join(f"{m} {a[-1]:.4f}" for m, a in accuracies.items())
+                  + f" ({time.perf_counter() - start:.0f} s)", flush=True)
+        for model_id, values in accuracies.items():
+            recorded[model_id] = {"seeds": list(args.seeds), "test_accuracy": values,
+                                  **summary(values), "floor": MODELS[model_id].floor}
+        # after each lesson, so that a stop keeps what finished
+        text = json.dumps(dict(sorted(recorded.items())), indent=2) + "\n"
+        atomic_write_bytes(SEEDS_FILE, text.encode())
+    for model_id, entry in sorted(recorded.items()):
+        verdict = "meets" if entry["mean"] >= entry["floor"] else "MISSES"
+        print(f"{model_id}: mean {entry['mean']:.4f} ± {entry['sd']:.4f} (min {entry['min']:.4f}) "
+              f"{verdict} the floor {entry['floor']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
