@@ -244,9 +244,8 @@ CLAIMS = [
     Stated(L02, r"gets to about (?P<n>\d+)%", lambda p: percent(p.result("B3"))),
 
     # 03: first CNNs, a saved model, a drawn digit
-    Holds(L03, r"training took under a minute, a few seconds per epoch",
-          lambda p: p.printed(r"training took (\d+) s") < 60
-          and p.printed(r"training took \d+ s \(([\d.]+) s per epoch") < 10),
+    Holds(L03, r"training took a few seconds per epoch",
+          lambda p: p.printed(r"training took \d+ s \(([\d.]+) s per epoch") < 15),
     Stated(L03, r"B3 misreads (?P<n>[\d.]+)% of the test digits", lambda p: p.printed(B3_LINE, 2)),
     Holds(L03, r"against the tutorial's 1\.07%: a little better", lambda p: p.printed(B3_LINE, 2) < Decimal("1.07")),
     Stated(L03, r"last epoch's validation accuracy, (?P<n>0\.\d+), is close to the tutorial's 0\.9893",
@@ -303,8 +302,8 @@ CLAIMS = [
     # 05: VGG-style network, throughput
     Holds(L05, r"its matrix products run several times as fast in bfloat16 as in float32",
           lambda p: p.printed(r"bfloat16 / float32 matrix-product speed: ([\d.]+)x", after=True) > 2),
-    Holds(L05, r"Training took under two minutes on this 2-core CPU",
-          lambda p: p.printed(r"training took (\d+) s for") < 120),
+    Holds(L05, r"Training took a few minutes at most on this 2-core CPU",
+          lambda p: p.printed(r"training took (\d+) s for") < 300),
     Holds(L05, r"bfloat16 matrix products ran more than twice as fast as float32 ones here",
           lambda p: p.printed(r"bfloat16 / float32 matrix-product speed: ([\d.]+)x") > 2),
     Holds(L05, r"stayed well below the bfloat16 rate",
@@ -320,9 +319,8 @@ CLAIMS = [
     Holds(L06, r"starts at `LEARNING_RATE`, 0\.002 \(twice Adam's default\)",
           lambda p: p.code(r"^LEARNING_RATE = ([\d.]+)") == Decimal("0.002")),
     Holds(L06, r"\*\*15 epochs\*\* instead of 10", lambda p: p.code(r"^EPOCHS = 1 if QUICK else (\d+)") == 15),
-    Holds(L06, r"Training took under two minutes on the 2-core CPU that ran this notebook, a few seconds per epoch",
-          lambda p: p.printed(r"training took (\d+) s") < 120
-          and p.printed(r"training took \d+ s \(([\d.]+) s per epoch") < 10),
+    Holds(L06, r"Training took a few seconds per epoch on the 2-core CPU that ran this notebook",
+          lambda p: p.printed(r"training took \d+ s \(([\d.]+) s per epoch") < 15),
     Stated(L06, r"C1 gets (?P<n>[\d.]+)% of the test images right", lambda p: percent(p.printed(TABLE_TEST))),
     Stated(L06, r"right \((?P<n>0\.\d+)\), above the tutorial's validation accuracy of 0\.9191",
            lambda p: p.printed(TABLE_TEST)),
