@@ -8,35 +8,57 @@ import re
 import tempfile
 from pathlib import Path
 
-from .settings import COURSE_ROOT, OUTPUT_ENV, quick_mode
+from .settings import COURSE_ROOT, OUTPUT_ENV, _quick_value, resolve_setting_path, writable_folder
 
-__all__ = ["output_dir", "display_path", "save_figure", "model_path"]
+__all__ = ["output_dir", "display_path", "save_figure", "model_path", "LANDS_IN_ENV"]
 
 _FIGURES_DIR = COURSE_ROOT / "figures"
 _MODELS_DIR = COURSE_ROOT / "models"
+# A learner's own full runs (git-ignored): see output_dir.
+_LEARNER_DIR = COURSE_ROOT / "my-outputs"
+_HOME_DIR = Path.home() / "keras-course-outputs"
+# Set by tools/run_notebooks.py, which runs a notebook into a staging folder and moves
+# its outputs into figures/ only once the notebook has finished: display_path then names
+# where they will land ("figures"), not the staging folder.
+LANDS_IN_ENV = "COURSE_OUTPUT_LANDS_IN"
 
 
 def output_dir() -> Path:
-    """Where figures and results go.
+    """Where figures and results go, created if needed and checked to take files.
 
-    A full run writes to the repository's ``figures/``. A quick run must never
-    overwrite those committed files, so it writes to ``COURSE_OUTPUT_DIR`` (the tests
-    set it) or to a folder under the system's temporary directory.
+    Nothing a lesson run in Jupyter does may change the committed ``figures/`` (only
+    ``make run`` updates them, all or nothing, through a staging folder). So:
+
+    - ``COURSE_OUTPUT_DIR``, when set (the tests and ``make run`` set it);
+    - a quick run: a folder under the system's temporary directory;
+    - a full run: ``my-outputs/`` in the course folder, beside ``figures/`` so that a
+      learner finds their figures next to the committed ones in Jupyter's file browser
+      (git ignores it). Where the course folder cannot be written to (a read-only
+      copy, or the package installed without the course), ``~/keras-course-outputs``.
     """
     override = os.environ.get(OUTPUT_ENV, "").strip()
+    fix = f"Set {OUTPUT_ENV} to a folder you can write to, or unset it to use the default."
     if override:
-        path = Path(override)
-    elif quick_mode():
-        path = Path(tempfile.gettempdir()) / "keras-course-quick"
-    else:
-        path = _FIGURES_DIR
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+        return writable_folder(OUTPUT_ENV, resolve_setting_path(override), fix)
+    if _quick_value():
+        return writable_folder("", Path(tempfile.gettempdir()) / "keras-course-quick",
+                               f"Set {OUTPUT_ENV} to a folder you can write to.")
+    if os.access(COURSE_ROOT, os.W_OK) and (COURSE_ROOT / "notebooks").is_dir():
+        return writable_folder("", _LEARNER_DIR, fix)
+    return writable_folder("", _HOME_DIR, fix)
 
 
 def display_path(path: Path) -> str:
     """A path fit to print in a notebook: relative to the course, never a machine path."""
     path = Path(path).resolve()
+    lands_in = os.environ.get(LANDS_IN_ENV, "").strip()
+    override = os.environ.get(OUTPUT_ENV, "").strip()
+    if lands_in and override:
+        try:
+            return (Path(lands_in) / path.relative_to(resolve_setting_path(override).resolve())
+                    ).as_posix()
+        except ValueError:
+            pass
     try:
         return path.relative_to(COURSE_ROOT).as_posix()
     except ValueError:
@@ -76,8 +98,13 @@ def save_figure(fig, name: str) -> Path:
 
 
 def model_path(name: str) -> Path:
-    """Where a lesson saves a trained model: ``models/`` in a full run, else a temp folder."""
+    """Where a lesson saves a trained model.
+
+    A full run keeps its models in the course's ``models/`` (git-ignored), as later
+    lessons and the learner expect; a quick run, in the output folder's ``models/``.
+    """
     out = output_dir()
-    folder = _MODELS_DIR if out == _FIGURES_DIR else out / "models"
+    course = os.access(COURSE_ROOT, os.W_OK) and (COURSE_ROOT / "notebooks").is_dir()
+    folder = _MODELS_DIR if course and not _quick_value() else out / "models"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / name

@@ -7,16 +7,58 @@ import os
 
 from . import facts
 from .datasets import loaded_from
-from .errors import CourseError
-from .outputs import atomic_write_bytes, output_dir
-from .settings import quick_mode
+from pathlib import Path
 
-__all__ = ["RESULTS_FILE", "STRICT_ENV", "compare_with_tutorial", "record_result"]
+from .errors import CourseError, DataError
+from .outputs import _FIGURES_DIR, atomic_write_bytes, output_dir
+from .settings import STRICT_ENV, quick_mode
+
+__all__ = ["RESULTS_FILE", "STRICT_ENV", "compare_with_tutorial", "record_result",
+           "read_results", "merge_results"]
 
 RESULTS_FILE = "results.json"
-# Set by tools/run_notebooks.py for the reference full run: there a result under the
-# tutorial's number is a failure. Anywhere else it is reported and the lesson goes on.
-STRICT_ENV = "COURSE_STRICT_FLOORS"
+# STRICT_ENV is set by tools/run_notebooks.py for the reference full run: there a result
+# under the tutorial's number is a failure. Anywhere else it is reported and the lesson
+# goes on.
+
+
+def read_results(path: Path) -> dict:
+    """The results stored in ``path`` ({model id: entry}), or {} if there is no such file.
+
+    A damaged file (half a merge, a stray edit) stops with the file and how to recover,
+    and it is read at Setup (:func:`coursekit.check_settings`), before any training.
+    """
+    path = Path(path)
+    if not path.exists():
+        return {}
+    committed = path.resolve() == (_FIGURES_DIR / RESULTS_FILE).resolve()
+    recover = ("Restore the committed copy with `git checkout -- figures/results.json` "
+               "(`make run` rewrites it from real runs)." if committed else
+               "Delete it: it holds only your own runs' results, and each lesson records "
+               "its models again when it runs.")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{path} cannot be read ({error}). {recover}") from error
+    if any(line.startswith(("<<<<<<<", ">>>>>>>")) for line in text.splitlines()):
+        raise DataError(f"{path} holds git merge-conflict markers (<<<<<<< ... >>>>>>>), so "
+                        f"it is not JSON. {recover}")
+    try:
+        results = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as error:
+        raise DataError(f"{path} is not valid JSON ({error}). {recover}") from error
+    if not isinstance(results, dict) or not all(isinstance(v, dict) for v in results.values()):
+        raise DataError(f"{path} should map each model id to its result "
+                        f'({{"B1": {{...}}, ...}}). {recover}')
+    return results
+
+
+def merge_results(path: Path, entries: dict) -> None:
+    """Store ``entries`` ({model id: entry}) in ``path``, keeping the other models'."""
+    results = read_results(path)
+    results.update(entries)
+    text = json.dumps(dict(sorted(results.items())), indent=2) + "\n"
+    atomic_write_bytes(Path(path), text.encode())
 
 
 def compare_with_tutorial(model_id: str, test_accuracy: float, *, same_data: bool = True) -> None:
@@ -79,11 +121,7 @@ def record_result(model_id: str, *, epochs: int, batch_size: int, train_seconds:
         "quick_mode": quick_mode(),
         **extra,
     }
-    path = output_dir() / RESULTS_FILE
-    results = json.loads(path.read_text()) if path.exists() else {}
-    results[model_id] = entry
-    text = json.dumps(dict(sorted(results.items())), indent=2) + "\n"
-    atomic_write_bytes(path, text.encode())
+    merge_results(output_dir() / RESULTS_FILE, {model_id: entry})
     return entry
 
 
