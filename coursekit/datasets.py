@@ -18,13 +18,14 @@ import shutil
 import tarfile
 import tempfile
 import urllib.request
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from .errors import DataError
 from .facts import DATASET_TITLES
-from .settings import DATA_ENV, folder_setting
+from .settings import DATA_ENV, check_settings, folder_setting
 
 __all__ = ["DATASETS", "load_data", "loaded_from"]
 
@@ -54,6 +55,10 @@ _OFFICIAL_SHA256 = {
     },
 }
 
+# SHA-256 -> (dataset folder, file name): a right file under a wrong name is named as what it is.
+_OFFICIAL_FILE_BY_HASH = {digest: (folder, name) for folder, files in _OFFICIAL_SHA256.items()
+                          for name, digest in files.items()}
+
 _IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
@@ -77,22 +82,67 @@ def _sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_REGENERATE = "Regenerate it in the data folder with `sha256sum */* > SHA256SUMS`."
+
+
+def _manifest_text(manifest: Path) -> str:
+    """The text of ``SHA256SUMS`` in whichever encoding a shell wrote it.
+
+    UTF-8 with or without a byte-order mark, and UTF-16 (what a redirect writes in
+    Windows PowerShell 5), with a mark or, as some editors save it, without one.
+    """
+    raw = manifest.read_bytes()
+    encoding = next((name for bom, name in _BOMS if raw.startswith(bom)), None)
+    if encoding is None and len(raw) > 1 and raw[1::2].count(0) > len(raw) // 4:
+        encoding = "utf-16-le"  # every other byte zero: UTF-16 text without its mark
+    try:
+        return raw.decode(encoding or "utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{manifest} is not text in UTF-8 or UTF-16 ({error}). "
+                        f"{_REGENERATE}") from error
+
+
+def _manifest_path(name: str) -> str:
+    """A listed path as ``<folder>/<file>``: ``./`` and Windows separators removed."""
+    name = name.strip().replace("\\", "/")
+    while name.startswith("./"):
+        name = name[2:]
+    return name
+
+
 def _read_manifest(data_dir: Path) -> dict[str, str]:
-    """``SHA256SUMS`` of a data folder as {relative path: hash}; empty if there is none."""
+    """``SHA256SUMS`` of a data folder as {relative path: hash}; empty if there is none.
+
+    Reads the lines ``sha256sum`` writes (``<hash>  <path>``, ``<hash> *<path>``) and
+    the BSD form ``SHA256 (<path>) = <hash>``, whatever the line ends; a line that is
+    none of these stops with what is wrong with it.
+    """
     manifest = data_dir / "SHA256SUMS"
     if not manifest.is_file():
         return {}
     entries = {}
-    for number, line in enumerate(manifest.read_text().splitlines(), start=1):
-        if not line.strip():
+    for number, line in enumerate(_manifest_text(manifest).splitlines(), start=1):
+        line = line.strip().lstrip("\ufeff")
+        if not line or line.startswith("#"):
             continue
-        match = re.fullmatch(r"([0-9a-fA-F]{64}) [ *](.+)", line.strip())
-        if not match:
-            raise DataError(
-                f"{manifest}, line {number}: expected '<sha256>  <path>' as written by "
-                f"`sha256sum`; found {line!r}. Regenerate it with `sha256sum */* > SHA256SUMS`."
-            )
-        entries[match.group(2).strip()] = match.group(1).lower()
+        gnu = re.fullmatch(r"\\?([0-9a-fA-F]+)\s+\*?(.*)", line)
+        bsd = re.fullmatch(r"SHA256 ?\((.*)\) ?= ?([0-9a-fA-F]+)", line)
+        digest, name = (gnu.group(1), gnu.group(2)) if gnu else (
+            (bsd.group(2), bsd.group(1)) if bsd else (None, None))
+        problem = None
+        if digest is None:
+            problem = "expected '<sha256>  <folder>/<file>' as written by `sha256sum`"
+        elif len(digest) != 64:
+            kind = {32: " (an MD5: use sha256sum, not md5sum)",
+                    40: " (a SHA-1: use sha256sum, not sha1sum)"}.get(len(digest), "")
+            problem = f"the hash has {len(digest)} hex digits, a SHA-256 has 64{kind}"
+        elif not _manifest_path(name):
+            problem = "the hash is followed by no file name"
+        if problem:
+            raise DataError(f"{manifest}, line {number}: {problem}; found {line!r}. "
+                            f"{_REGENERATE}")
+        entries[_manifest_path(name)] = digest.lower()
     return entries
 
 
@@ -112,6 +162,11 @@ def _verify_file(path: Path, folder: str, manifest: dict[str, str]) -> str:
     official = _OFFICIAL_SHA256.get(folder, {}).get(path.name)
     if actual == official:
         return "official"
+    other = _OFFICIAL_FILE_BY_HASH.get(actual)
+    if other is not None:
+        raise DataError(
+            f"{path} is {other[0]}'s {other[1]} (its SHA-256 is the publisher's hash for "
+            f"that file), not {folder}'s {path.name}. Copy {folder}'s own {path.name} there.")
     listed = manifest.get(f"{folder}/{path.name}")
     if listed is not None and actual == listed:
         return "manifest"
@@ -128,18 +183,21 @@ def _verify_file(path: Path, folder: str, manifest: dict[str, str]) -> str:
 
 def _read_idx(path: Path) -> np.ndarray:
     """Read one gzip'd IDX file (the MNIST distribution format) into a uint8 array."""
+    fix = "Copy the file again from the original source."
     try:
         with gzip.open(path, "rb") as handle:
             raw = handle.read()
-    except (OSError, EOFError) as error:
-        raise DataError(f"{path} is not a readable gzip file ({error}).") from error
-    if len(raw) < 8 or raw[:2] != b"\x00\x00" or raw[2] != 0x08:
-        raise DataError(f"{path} is not an IDX file of unsigned bytes (bad magic number).")
+    except (OSError, EOFError, zlib.error) as error:
+        raise DataError(f"{path} is not a readable gzip file ({error}). {fix}") from error
+    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] != 0x08 or not 1 <= raw[3] <= 4:
+        raise DataError(f"{path} is not an IDX file of unsigned bytes (bad magic number). {fix}")
     ndim = raw[3]
     header_size = 4 + 4 * ndim
+    if len(raw) < header_size:
+        raise DataError(f"{path}: the IDX header is cut short. {fix}")
     shape = tuple(int(n) for n in np.frombuffer(raw[4:header_size], dtype=">u4"))
-    if len(raw) - header_size != int(np.prod(shape)):
-        raise DataError(f"{path}: header promises shape {shape} but the data size differs.")
+    if len(raw) - header_size != int(np.prod(shape, dtype=np.int64)):
+        raise DataError(f"{path}: header promises shape {shape} but the data size differs. {fix}")
     return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape).copy()
 
 
@@ -160,24 +218,109 @@ class _ArrayUnpickler(pickle.Unpickler):
 def _read_cifar10_archive(path: Path):
     """Read a ``cifar-10-python`` tar.gz exactly as ``keras.datasets.cifar10`` does.
 
-    Call only on an archive whose hash has been checked: the batches are pickles.
+    Call only on an archive whose hash has been checked: the batches are pickles. Any
+    failure to decode it (a cut archive, a damaged pickle, a batch of the wrong size)
+    stops with the archive's name and the fix.
     """
     def batch(archive, member):
         try:
             data = archive.extractfile(f"cifar-10-batches-py/{member}").read()
         except (KeyError, AttributeError) as error:
-            raise DataError(f"{path} has no cifar-10-batches-py/{member}.") from error
+            raise DataError(f"{path} has no cifar-10-batches-py/{member}. Copy the archive "
+                            f"again from the original source.") from error
         record = _ArrayUnpickler(io.BytesIO(data), encoding="bytes").load()
         images = np.asarray(record[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
         return images, np.asarray(record[b"labels"], dtype=np.uint8)
 
-    with tarfile.open(path, "r:gz") as archive:
-        parts = [batch(archive, f"data_batch_{i}") for i in range(1, 6)]
-        x_test, y_test = batch(archive, "test_batch")
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            parts = [batch(archive, f"data_batch_{i}") for i in range(1, 6)]
+            x_test, y_test = batch(archive, "test_batch")
+    except DataError:
+        raise
+    except (EOFError, OSError, zlib.error, tarfile.TarError, pickle.UnpicklingError,
+            ValueError, KeyError, IndexError, TypeError, AttributeError) as error:
+        raise DataError(f"{path} cannot be decoded as the CIFAR-10 python archive "
+                        f"({type(error).__name__}: {error}). It is damaged or cut short: copy "
+                        f"it again from the original source.") from error
     x_train = np.concatenate([images for images, _ in parts])
     y_train = np.concatenate([labels for _, labels in parts])
     return ((x_train.transpose(0, 2, 3, 1), y_train.reshape(-1, 1)),
             (x_test.transpose(0, 2, 3, 1), y_test.reshape(-1, 1)))
+
+
+class _Expected:
+    """What a dataset is: its sizes, image shape and a cheap fingerprint of its pixels."""
+
+    def __init__(self, train, test, image, nonzero=None, balanced=None):
+        self.train, self.test, self.image = train, test, image
+        # Fraction of non-zero pixels in the first images: about 0.19 for MNIST's digits
+        # and 0.49 for Fashion-MNIST's clothes (measured over 100, 1,000 and all images of
+        # either split; never under 0.18 or over 0.20 for MNIST, 0.49-0.50 for
+        # Fashion-MNIST), so 1/3 tells one from the other with a wide margin.
+        self.nonzero = nonzero
+        # Fashion-MNIST has exactly as many images of each class; MNIST never does.
+        self.balanced = balanced
+
+
+_FINGERPRINT_IMAGES = 1_000
+_NONZERO_SPLIT = 1 / 3
+_EXPECTED = {
+    "mnist": _Expected(60_000, 10_000, (28, 28), nonzero="below", balanced=False),
+    "fashion_mnist": _Expected(60_000, 10_000, (28, 28), nonzero="above", balanced=True),
+    "cifar10": _Expected(50_000, 10_000, (32, 32, 3)),
+}
+
+
+def _check_arrays(name: str, arrays, files: dict[str, Path], fix: str) -> None:
+    """Check that ``arrays`` are dataset ``name``, not only files that hash right.
+
+    ``files`` names the file each array came from (x_train, y_train, x_test, y_test).
+    Counts, shapes, dtypes and the label range must be the dataset's, and the pixels
+    must look like it: MNIST and Fashion-MNIST share their file names and sizes, so a
+    copy of one under the other's folder would otherwise train under the wrong title.
+    """
+    expected, title = _EXPECTED[name], DATASET_TITLES[name]
+    (x_train, y_train), (x_test, y_test) = arrays
+    for split, x, y, count in (("train", x_train, y_train, expected.train),
+                               ("test", x_test, y_test, expected.test)):
+        x_file, y_file = files[f"x_{split}"], files[f"y_{split}"]
+        if x.ndim != 1 + len(expected.image) or x.shape[1:] != expected.image:
+            kind = " (that is labels, not images: are the files swapped?)" if x.ndim == 1 else ""
+            raise DataError(f"{x_file} holds an array of shape {x.shape}{kind}; {title}'s "
+                            f"{split} images are {count:,} x {expected.image}. {fix}")
+        if y.ndim != 1 and y.shape[1:] != (1,):
+            raise DataError(f"{y_file} holds an array of shape {y.shape}; {title}'s {split} "
+                            f"labels are one number per image (are the images and labels "
+                            f"files swapped?). {fix}")
+        if len(x) != count or len(y) != count:
+            raise DataError(
+                f"{title} has {count:,} {split} images, each with a label; found {len(x):,} "
+                f"images in {x_file} and {len(y):,} labels in {y_file}. A file is from the "
+                f"other split or another dataset. {fix}")
+        if x.dtype != np.uint8 or y.dtype != np.uint8:
+            raise DataError(f"{x_file}: expected 8-bit images and labels, found {x.dtype} "
+                            f"and {y.dtype}. {fix}")
+        if y.size and int(y.max()) > 9:
+            raise DataError(f"{y_file} holds the label {int(y.max())}; {title}'s labels are "
+                            f"0 to 9. {fix}")
+        if expected.nonzero:
+            share = float(np.count_nonzero(x[:_FINGERPRINT_IMAGES])) / max(
+                x[:_FINGERPRINT_IMAGES].size, 1)
+            if (share > _NONZERO_SPLIT) != (expected.nonzero == "above"):
+                looks = "Fashion-MNIST's clothes" if share > _NONZERO_SPLIT else "MNIST's digits"
+                raise DataError(
+                    f"{x_file} does not hold {title}'s images: {share:.0%} of the pixels in "
+                    f"its first images are not black, as in {looks} (MNIST's digits: about "
+                    f"19%; Fashion-MNIST's clothes: about 49%). {fix}")
+        if expected.balanced is not None and y.size:
+            per_class = np.bincount(y.ravel(), minlength=10)
+            if bool((per_class == per_class[0]).all()) != expected.balanced:
+                what = ("has exactly as many labels of each class, as Fashion-MNIST does"
+                        if not expected.balanced else
+                        "does not have exactly as many labels of each class, as "
+                        "Fashion-MNIST does")
+                raise DataError(f"{y_file} {what}: these are not {title}'s labels. {fix}")
 
 
 def _read_idx_set(folder: Path):
@@ -233,16 +376,20 @@ def _data_dir_from_env() -> Path | None:
 def _load_local(name: str, data_dir: Path):
     folder = DATASETS[name]
     manifest = _read_manifest(data_dir)
+    fix = (f"Copy the {DATASET_TITLES[name]} files into {data_dir / folder} again (see "
+           f"README, 'Data'), or unset {DATA_ENV} to download the official files.")
     if name == "cifar10":
         archive = _find_cifar_archive(data_dir / folder, manifest)
         kind = _verify_file(archive, folder, manifest)
         arrays = _read_cifar10_archive(archive)
-        files = [archive.name]
+        files = dict.fromkeys(("x_train", "y_train", "x_test", "y_test"), archive)
     else:
         kinds = {_verify_file(data_dir / folder / file, folder, manifest) for file in _IDX_FILES}
         kind = "official" if kinds == {"official"} else "manifest"
         arrays = _read_idx_set(data_dir / folder)
-        files = list(_IDX_FILES)
+        files = dict(zip(("x_train", "y_train", "x_test", "y_test"),
+                         (data_dir / folder / file for file in _IDX_FILES)))
+    _check_arrays(name, arrays, files, fix)
     if kind == "official":
         source = "the official distribution files, checked against the publisher's SHA-256"
     else:
@@ -291,6 +438,7 @@ def load_data(name: str):
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
+    check_settings()
     data_dir = _data_dir_from_env()
     if data_dir is None:
         arrays, source = _load_online(name)
