@@ -126,9 +126,9 @@ def _read_manifest(data_dir: Path) -> dict[str, str]:
         line = line.strip().lstrip("\ufeff")
         if not line or line.startswith("#"):
             continue
-        gnu = re.fullmatch(r"\\?([0-9a-fA-F]+)\s+\*?(.*)", line)
+        gnu = re.fullmatch(r"\\?([0-9a-fA-F]+)(?:\s+\*?(.*))?", line)
         bsd = re.fullmatch(r"SHA256 ?\((.*)\) ?= ?([0-9a-fA-F]+)", line)
-        digest, name = (gnu.group(1), gnu.group(2)) if gnu else (
+        digest, name = (gnu.group(1), gnu.group(2) or "") if gnu else (
             (bsd.group(2), bsd.group(1)) if bsd else (None, None))
         problem = None
         if digest is None:

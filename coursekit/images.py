@@ -89,6 +89,7 @@ def _layout_hint(root: Path, split: str) -> str:
 # read. Drawings need far fewer pixels; past this (a 5000x5000 image, twice a 12-megapixel
 # photo) the check stops instead of asking for hundreds of MB per image.
 MAX_IMAGE_PIXELS = 25_000_000
+_IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 _ROWS_PER_CHUNK = 256
 
@@ -161,6 +162,13 @@ def _check_image(path: Path, shown: str, image_size: tuple[int, int], found: dic
     except Image.DecompressionBombError as error:
         raise DataError(f"{shown} is far too large an image ({error}). {too_big}") from error
     except UnidentifiedImageError as error:
+        with open(path, "rb") as handle:
+            start = handle.read(8)
+        if start.startswith(_IMAGE_SIGNATURES):
+            raise DataError(f"{shown} is a damaged image: it starts as an image file but "
+                            f"Pillow cannot read it (a cut copy, or a chunk whose checksum "
+                            f"is wrong). Save the drawing again as PNG, or delete the "
+                            f"file.") from error
         raise DataError(f"{shown} is not an image (Pillow cannot identify its format). "
                         f"Delete it or replace it with a PNG drawing.") from error
     except (OSError, SyntaxError, ValueError, EOFError) as error:
