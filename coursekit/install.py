@@ -11,7 +11,7 @@ What it installs, from the pins in the course's ``requirements.txt``:
   that version. The lessons' code and diagrams were made with these versions.
 * TensorFlow: only if missing or older than 2.16 (the first release Keras 3 runs on).
   A host's own TensorFlow is kept: Colab's is built for Colab's GPUs and drivers, and
-  replacing it would download some 600 MB and could lose the GPU.
+  replacing it would download hundreds of megabytes and could lose the GPU.
 * numpy, matplotlib, scikit-learn, Pillow: only if missing. Replacing them under a
   running Jupyter (Colab's numpy, for one) breaks packages built against them.
 
