@@ -28,13 +28,13 @@ from .outputs import display_path, model_path, output_dir, save_figure
 from .paths import course_path
 from .precision import choose_precision
 from .results import RESULTS_FILE, compare_with_tutorial, record_result
-from .settings import folder_setting, quick_mode
+from .settings import check_settings, folder_setting, quick_mode
 
 __version__ = "2.0.0"
 
 __all__ = [
     "facts", "lessons",
-    "quick_mode", "folder_setting",
+    "quick_mode", "folder_setting", "check_settings",
     "DATASETS", "load_data",
     "output_dir", "display_path", "save_figure", "model_path",
     "RESULTS_FILE", "compare_with_tutorial", "record_result",
