@@ -43,9 +43,14 @@ def output_dir() -> Path:
     if _quick_value():
         return writable_folder("", Path(tempfile.gettempdir()) / "keras-course-quick",
                                f"Set {OUTPUT_ENV} to a folder you can write to.")
-    if os.access(COURSE_ROOT, os.W_OK) and (COURSE_ROOT / "notebooks").is_dir():
+    if _writable_course():
         return writable_folder("", _LEARNER_DIR, fix)
     return writable_folder("", _HOME_DIR, fix)
+
+
+def _writable_course() -> bool:
+    """True when this package sits in a course folder the learner can write to."""
+    return os.access(COURSE_ROOT, os.W_OK) and (COURSE_ROOT / "notebooks").is_dir()
 
 
 def display_path(path: Path) -> str:
@@ -104,7 +109,6 @@ def model_path(name: str) -> Path:
     lessons and the learner expect; a quick run, in the output folder's ``models/``.
     """
     out = output_dir()
-    course = os.access(COURSE_ROOT, os.W_OK) and (COURSE_ROOT / "notebooks").is_dir()
-    folder = _MODELS_DIR if course and not _quick_value() else out / "models"
+    folder = _MODELS_DIR if _writable_course() and not _quick_value() else out / "models"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / name

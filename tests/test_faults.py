@@ -600,6 +600,40 @@ def test_damaged_committed_results_stop_landing_before_any_file_changes(repo_cop
     assert (snapshot(repo_copy / "figures"), path.read_bytes()) == before
 
 
+def test_damaged_times_file_stops_landing_before_any_file_changes(repo_copy):
+    times = repo_copy / "figures" / "notebook_times.json"
+    times.write_text('{"01_x.ipynb": 3')
+    path = lesson(repo_copy, "1")
+    staging = staged_outputs(repo_copy, {"B1": ENTRY})
+    before = snapshot(repo_copy)
+    with pytest.raises(ValueError, match=r"notebook_times\.json is not readable JSON"):
+        run_notebooks.land(path, nbformat.read(path, as_version=4), staging,
+                           {"lesson.ipynb": 1.0}, times)
+    assert snapshot(repo_copy) == before
+
+
+def test_a_write_that_fails_leaves_the_old_file_and_no_scraps(tmp_path, monkeypatch):
+    target = tmp_path / "results.json"
+    target.write_text("{}\n")
+
+    def disk_full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        coursekit.outputs.atomic_write_bytes(target, b'{"B1": {}}')
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+    assert target.read_text() == "{}\n"
+
+
+def test_read_only_course_folder_sends_a_full_run_home(tmp_path, monkeypatch):
+    monkeypatch.delenv("COURSE_OUTPUT_DIR")
+    monkeypatch.setenv("COURSE_QUICK", "0")
+    monkeypatch.setattr(coursekit.outputs, "COURSE_ROOT", tmp_path / "site-packages")
+    monkeypatch.setattr(coursekit.outputs, "_HOME_DIR", tmp_path / "home" / "outputs")
+    assert coursekit.output_dir() == tmp_path / "home" / "outputs"
+
+
 def test_relative_folders_reach_the_kernel_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mine").mkdir()

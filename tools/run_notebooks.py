@@ -217,6 +217,8 @@ def land(path: Path, nb, staging: Path, times: dict | None = None,
     if not notebook_text.endswith("\n"):
         notebook_text += "\n"
     contents = [(FIGURES / figure.name, figure.read_bytes()) for figure in figures]
+    if times:
+        contents.append((times_file, _times_text(times_file, times)))
     landed = []
     with _signals_held():
         for target, data in contents:
@@ -232,9 +234,6 @@ def land(path: Path, nb, staging: Path, times: dict | None = None,
         atomic_write_bytes(path, notebook_text.encode("utf-8"))
         os.chmod(path, mode)  # keep the notebook's permissions
         landed.append(path)
-        if times:
-            _write_times(times_file, times)
-            landed.append(times_file)
     return landed
 
 
@@ -274,12 +273,15 @@ def _first_line(text: str) -> str:
     return line if len(line) <= 300 else line[:297] + "..."
 
 
-def _write_times(times_file: Path, times: dict) -> None:
-    """Merge {notebook: seconds} into ``times_file``, keeping the other notebooks' times."""
-    recorded = json.loads(times_file.read_text()) if times_file.exists() else {}
+def _times_text(times_file: Path, times: dict) -> bytes:
+    """``times_file`` with {notebook: seconds} merged in, keeping the other notebooks' times."""
+    try:
+        recorded = json.loads(times_file.read_text()) if times_file.exists() else {}
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{times_file} is not readable JSON ({error}); restore it with "
+                         f"`git checkout -- {times_file}` or delete it") from error
     recorded.update(times)
-    atomic_write_bytes(times_file, (json.dumps(dict(sorted(recorded.items())), indent=2)
-                                    + "\n").encode())
+    return (json.dumps(dict(sorted(recorded.items())), indent=2) + "\n").encode()
 
 
 def main(argv=None) -> int:
