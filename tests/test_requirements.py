@@ -1,0 +1,149 @@
+"""requirements.txt installs on every platform and Python the course supports.
+
+pip resolves it against the package index for each target with a dry run
+(--platform/--python-version/--only-binary), so nothing is downloaded beyond metadata
+and nothing is installed. pip evaluates environment markers (ours and those inside
+every dependency's metadata) against the interpreter running it, not the --platform
+target, so RESOLVE_FOR_TARGET runs pip with the target's marker environment.
+"""
+import concurrent.futures
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
+PYTHONS = ("3.11", "3.12", "3.13")
+
+# pip matches only the wheel tags it is given and, unlike macOS tags, does not widen
+# manylinux_2_X to older glibc versions: list every one up to glibc 2.28, so the wheels
+# chosen run on RHEL 8, Debian 10, Ubuntu 20.04 and later.
+MANYLINUX_TAGS = [f"manylinux_2_{minor}_x86_64" for minor in range(28, 4, -1)] + [
+    "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"]
+
+# Per platform: wheel tags, marker environment, and a dependency that only that
+# platform's markers pull in (proof that pip resolved for the target, not for us).
+PLATFORMS = {
+    "linux-x86_64": dict(
+        tags=MANYLINUX_TAGS,
+        markers=dict(os_name="posix", sys_platform="linux", platform_system="Linux",
+                     platform_machine="x86_64"),
+        only_here=None),
+    # macOS 12 is the oldest that TensorFlow 2.21 has wheels for; pip widens the tag
+    # to 11.0 and universal2 itself.
+    "macos-arm64": dict(
+        tags=["macosx_12_0_arm64"],
+        markers=dict(os_name="posix", sys_platform="darwin", platform_system="Darwin",
+                     platform_machine="arm64"),
+        only_here="appnope"),
+    "windows-x86_64": dict(
+        tags=["win_amd64"],
+        markers=dict(os_name="nt", sys_platform="win32", platform_system="Windows",
+                     platform_machine="AMD64"),
+        only_here="pywinpty"),
+}
+TARGETS = [(platform, python) for platform in PLATFORMS for python in PYTHONS]
+
+# Run pip in a child process with packaging's default marker environment replaced by
+# the target's (argv[1], JSON); the rest of argv are pip's arguments.
+RESOLVE_FOR_TARGET = """
+import json, sys
+import pip._vendor.packaging.markers as markers
+target_environment = json.loads(sys.argv[1])
+markers.default_environment = lambda: dict(target_environment)
+from pip._internal.cli.main import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def marker_environment(platform, python):
+    # x.0, as pip's --python-version assumes: a dependency needing a later patch
+    # release must not be chosen for a learner who has x.0.
+    return dict(
+        PLATFORMS[platform]["markers"],
+        implementation_name="cpython", platform_python_implementation="CPython",
+        implementation_version=f"{python}.0", python_full_version=f"{python}.0",
+        python_version=python, platform_release="", platform_version="")
+
+
+def requirements():
+    lines = (line.strip() for line in REQUIREMENTS.read_text().splitlines())
+    return [Requirement(line) for line in lines if line and not line.startswith("#")]
+
+
+def selected_names(platform, python):
+    environment = marker_environment(platform, python)
+    return [canonicalize_name(req.name) for req in requirements()
+            if req.marker is None or req.marker.evaluate(environment)]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_markers_select_exactly_one_tensorflow_per_platform(platform):
+    for python in PYTHONS:
+        tensorflows = [name for name in selected_names(platform, python)
+                       if name.startswith("tensorflow")]
+        assert len(tensorflows) == 1, (
+            f"requirements.txt selects {tensorflows or 'no tensorflow'} for {platform} "
+            f"Python {python}; its markers must pick exactly one TensorFlow build")
+
+
+def test_every_requirement_is_pinned():
+    unpinned = [str(req) for req in requirements()
+                if [spec.operator for spec in req.specifier] != ["=="]]
+    assert not unpinned, f"requirements.txt: pin these with ==: {unpinned}"
+
+
+# pip's words for a request that never got an answer (as opposed to an answer saying no).
+INDEX_UNREACHABLE = re.compile(
+    r"connection broken by|Could not fetch URL|NewConnectionError|NameResolutionError|"
+    r"ConnectTimeout|ProxyError")
+
+
+def pip_dry_run(platform, python, *pip_args):
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "report.json"
+        command = [sys.executable, "-c", RESOLVE_FOR_TARGET,
+                   json.dumps(marker_environment(platform, python)),
+                   "install", "--dry-run", "--ignore-installed", "--quiet",
+                   "--only-binary=:all:", "--implementation", "cp",
+                   "--python-version", python, "--report", str(report),
+                   "--retries", "3", "--timeout", "30"]
+        for tag in PLATFORMS[platform]["tags"]:
+            command += ["--platform", tag]
+        finished = subprocess.run([*command, *pip_args], capture_output=True, text=True)
+        return finished, (json.loads(report.read_text()) if report.exists() else None)
+
+
+@pytest.fixture(scope="module")
+def resolutions():
+    """pip's dry run for every target, run in parallel: {(platform, python): (process, report)}."""
+    with concurrent.futures.ThreadPoolExecutor(len(TARGETS)) as pool:
+        futures = {target: pool.submit(pip_dry_run, *target, "-r", str(REQUIREMENTS))
+                   for target in TARGETS}
+        return {target: future.result() for target, future in futures.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("platform,python", TARGETS)
+def test_requirements_resolve_from_the_index(resolutions, platform, python):
+    finished, report = resolutions[platform, python]
+    unreachable = INDEX_UNREACHABLE.search(finished.stderr)
+    if finished.returncode != 0 and unreachable:
+        pytest.skip(f"package index unreachable: pip says {unreachable.group()!r}")
+    assert finished.returncode == 0, (
+        f"pip cannot install requirements.txt on {platform} with Python {python}:\n"
+        f"{finished.stderr}")
+    installed = {canonicalize_name(item["metadata"]["name"]) for item in report["install"]}
+    for name in selected_names(platform, python):
+        assert name in installed, f"{name} from requirements.txt missing on {platform}"
+    for other, facts in PLATFORMS.items():
+        if facts["only_here"]:
+            assert (facts["only_here"] in installed) == (other == platform), (
+                f"{facts['only_here']} (needed on {other} only) resolved wrongly for "
+                f"{platform}: pip did not apply {platform}'s environment markers")
