@@ -417,3 +417,12 @@ def test_model_diagram_without_the_venv_on_path(tmp_path, monkeypatch):
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)], name="tiny")
     path = coursekit.save_model_diagram(model, "tiny_diagram")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_display_path_names_where_staged_outputs_will_land(tmp_path, monkeypatch):
+    """make run stages a notebook's outputs, then moves them into figures/: print that."""
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
+    monkeypatch.setenv("COURSE_OUTPUT_LANDS_IN", "figures")
+    assert coursekit.display_path(tmp_path / "results.json") == "figures/results.json"
+    monkeypatch.delenv("COURSE_OUTPUT_LANDS_IN")
+    assert coursekit.display_path(tmp_path / "results.json") == "<output folder>/results.json"
