@@ -1,6 +1,8 @@
 """The datasets: verified local copies or the official downloads, as Keras returns them.
 
-Every file is checked by SHA-256 before a single byte of it is parsed. With
+Every file is checked by SHA-256 before a single byte of it is parsed, and what it holds
+is checked once parsed (sizes, shapes, label range, and pixels that look like the
+dataset), so that a file vouched for by a hand-made SHA256SUMS is still the right one. With
 ``COURSE_DATA_DIR`` set, the publishers' files are read from that folder; otherwise the
 official files are downloaded as Keras does, into ``~/.keras/datasets``. Each loader
 returns exactly what ``keras.datasets.<name>.load_data()`` returns.
