@@ -32,7 +32,7 @@ from PIL import Image
 import coursekit
 from coursekit import DataError, SettingError
 from coursekit.datasets import _EXPECTED
-from tools import run_notebooks, update_readme
+from tools import run_notebooks
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "datasets"
