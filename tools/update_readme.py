@@ -55,8 +55,9 @@ def render(results: dict, seeds: dict | None = None) -> str:
                 notes.append(REBUILD_NOTE)
             dataset += f" [{notes.index(REBUILD_NOTE) + 1}]"
         ours = f"**{entry['test_accuracy']:.4f}**"
-        if entry.get("other_style_accuracy") is not None:
-            ours += f" own test set; **{entry['other_style_accuracy']:.4f}** other person's drawings"
+        if entry.get("quickdraw_test_accuracy") is not None:
+            ours += (f" own test set; **{entry['quickdraw_test_accuracy']:.4f}** real drawings by "
+                     "other people (Quick, Draw!)")
         lines.append(
             f"| {model_id} | {facts.title} | {dataset} | {facts.tutorial} "
             f"| {ours} | {across_seeds(seeds.get(model_id))} | {entry['epochs']} | {entry['batch_size']} "
