@@ -2,6 +2,7 @@
 
 =====================  ==================================================================
 ``quick_mode()``       True under ``COURSE_QUICK=1``: small slices and one epoch (the tests)
+``run_seed(42)``       the lesson's seed, or ``COURSE_SEED`` when ``make seeds`` sets it
 ``load_data(name)``    ``keras.datasets.<name>.load_data()`` from verified files
 ``save_figure(fig, name)``, ``save_model_diagram(model, name)``, ``model_path(name)``
                        where a lesson's figures, diagrams and saved models go
@@ -28,13 +29,13 @@ from .outputs import display_path, model_path, output_dir, save_figure
 from .paths import course_path
 from .precision import choose_precision
 from .results import RESULTS_FILE, compare_with_tutorial, record_result
-from .settings import check_settings, folder_setting, quick_mode
+from .settings import check_settings, folder_setting, quick_mode, run_seed
 
 __version__ = "2.0.0"
 
 __all__ = [
     "facts", "lessons",
-    "quick_mode", "folder_setting", "check_settings",
+    "quick_mode", "run_seed", "folder_setting", "check_settings",
     "DATASETS", "load_data",
     "output_dir", "display_path", "save_figure", "model_path",
     "RESULTS_FILE", "compare_with_tutorial", "record_result",

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from .errors import SettingError
 
-__all__ = ["QUICK_ENV", "DATA_ENV", "OUTPUT_ENV", "SHAPES_ENV", "STRICT_ENV", "COURSE_ROOT",
-           "quick_mode", "folder_setting", "resolve_setting_path", "check_settings"]
+__all__ = ["QUICK_ENV", "DATA_ENV", "OUTPUT_ENV", "SHAPES_ENV", "STRICT_ENV", "SEED_ENV",
+           "COURSE_ROOT", "quick_mode", "run_seed", "folder_setting", "resolve_setting_path", "check_settings"]
 
 QUICK_ENV = "COURSE_QUICK"
 DATA_ENV = "COURSE_DATA_DIR"
@@ -22,6 +22,8 @@ OUTPUT_ENV = "COURSE_OUTPUT_DIR"
 SHAPES_ENV = "COURSE_SHAPES_DIR"
 # Set by tools/run_notebooks.py for the reference full run (see results.compare_with_tutorial).
 STRICT_ENV = "COURSE_STRICT_FLOORS"
+# Set by tools/seeds.py to train each floor model with seeds fixed in advance.
+SEED_ENV = "COURSE_SEED"
 
 # The course's folder (notebooks/, data/, figures/ beside this package).
 COURSE_ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +49,21 @@ def quick_mode() -> bool:
     """
     check_settings()
     return _quick_value()
+
+
+def run_seed(lesson_default: int) -> int:
+    """The random seed for this run: ``COURSE_SEED`` when set, else the lesson's own.
+
+    ``make seeds`` sets ``COURSE_SEED`` to train every model with seeds chosen in
+    advance, so a lesson's result is shown not to depend on its own seed.
+    """
+    value = os.environ.get(SEED_ENV, "").strip()
+    if not value:
+        return lesson_default
+    if not value.isdigit():
+        raise SettingError(f"{SEED_ENV}={value!r} is not a seed. Use a whole number "
+                           f"such as {SEED_ENV}=1, or unset it for the lesson's own seed.")
+    return int(value)
 
 
 def resolve_setting_path(value: str) -> Path:
@@ -115,11 +132,12 @@ def check_settings() -> None:
     or :class:`DataError` naming the setting or file, the path as resolved and the
     fix. Checked once per set of values, so calling it again costs nothing.
     """
-    names = (QUICK_ENV, DATA_ENV, OUTPUT_ENV, SHAPES_ENV, STRICT_ENV)
+    names = (QUICK_ENV, DATA_ENV, OUTPUT_ENV, SHAPES_ENV, STRICT_ENV, SEED_ENV)
     key = (tuple(os.environ.get(name, "") for name in names), str(Path.cwd()))
     if key in _CHECKED:
         return
     _quick_value()
+    run_seed(0)
     strict = os.environ.get(STRICT_ENV, "").strip()
     if strict not in ("", "0", "1"):
         raise SettingError(f"{STRICT_ENV}={strict!r}: use 1 (a result under the tutorial's "

@@ -426,3 +426,17 @@ def test_display_path_names_where_staged_outputs_will_land(tmp_path, monkeypatch
     assert coursekit.display_path(tmp_path / "results.json") == "figures/results.json"
     monkeypatch.delenv("COURSE_OUTPUT_LANDS_IN")
     assert coursekit.display_path(tmp_path / "results.json") == "<output folder>/results.json"
+
+
+def test_run_seed_is_the_lessons_own_unless_course_seed_is_set(monkeypatch):
+    monkeypatch.delenv("COURSE_SEED", raising=False)
+    assert coursekit.run_seed(42) == 42
+    monkeypatch.setenv("COURSE_SEED", "3")
+    assert coursekit.run_seed(42) == 3
+
+
+@pytest.mark.parametrize("value", ["-1", "one", "1.5"])
+def test_run_seed_rejects_what_is_not_a_seed_with_the_fix(monkeypatch, value):
+    monkeypatch.setenv("COURSE_SEED", value)
+    with pytest.raises(SettingError, match="COURSE_SEED=.*unset it"):
+        coursekit.run_seed(42)

@@ -33,6 +33,7 @@ from coursekit import facts
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 RESULTS = ROOT / "figures" / "results.json"
+SEEDS = ROOT / "figures" / "seeds.json"
 CHECKED = ["02_mnist_mlp.ipynb", "03_mnist_first_cnn.ipynb", "04_mnist_mlp_vs_cnn.ipynb",
            "05_mnist_vgg_functional.ipynb", "06_fashion_mnist.ipynb", "07_cifar10.ipynb"]
 EVALUATION = re.compile(r"\.evaluate\(|compare_with_tutorial\(")
@@ -68,8 +69,8 @@ def percent(fraction) -> Decimal:
 class Prose:
     """One markdown cell, and the numbers the notebook shows around it."""
 
-    def __init__(self, cells, index: int, results: dict):
-        self.cells, self.index, self.results = cells, index, results
+    def __init__(self, cells, index: int, results: dict, seeds: dict | None = None):
+        self.cells, self.index, self.results, self.seeds = cells, index, results, seeds or {}
 
     def _code_cells(self, after: bool):
         order = range(self.index + 1, len(self.cells)) if after else range(self.index - 1, -1, -1)
@@ -113,6 +114,10 @@ class Prose:
     def result(self, model_id: str, key: str = "test_accuracy") -> Decimal:
         return Decimal(str(self.results[model_id][key]))
 
+    def across_seeds(self, model_id: str, key: str) -> Decimal:
+        """``mean``, ``sd`` or ``min`` of a model's test accuracy over ``make seeds``'s seeds."""
+        return Decimal(str(self.seeds[model_id][key]))
+
 
 @dataclass(frozen=True)
 class Stated:
@@ -136,7 +141,7 @@ def as_stated(value: Decimal, stated: str) -> Decimal:
     return Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
-def check(claims, notebooks: dict, results: dict) -> list:
+def check(claims, notebooks: dict, results: dict, seeds: dict | None = None) -> list:
     """Every way the prose disagrees with the outputs, as readable messages."""
     problems = []
     for claim in claims:
@@ -148,7 +153,7 @@ def check(claims, notebooks: dict, results: dict) -> list:
             problems.append(f"{where} matches {len(hits)} markdown cells, not exactly one")
             continue
         index, match = hits[0]
-        prose = Prose(cells, index, results)
+        prose = Prose(cells, index, results, seeds)
         try:
             truth = claim.truth(prose)
         except (LookupError, KeyError) as error:
@@ -385,8 +390,19 @@ def lessons():
 
 
 def test_the_prose_says_what_the_outputs_show(lessons):
-    problems = check(CLAIMS, lessons, json.loads(RESULTS.read_text()))
+    problems = check(CLAIMS, lessons, json.loads(RESULTS.read_text()), json.loads(SEEDS.read_text()))
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("model", [m for m in facts.MODELS.values()
+                                   if m.floor is not None and m.lesson in CHECKED],
+                         ids=lambda m: m.id)
+def test_every_floor_model_says_how_it_varies_across_seeds(model):
+    said = [claim for claim in CLAIMS if claim.notebook == model.lesson
+            and model.id in claim.pattern and "seed" in claim.pattern]
+    assert said, (f"{model.lesson} does not say, in a checked sentence naming {model.id} and "
+                  f"its seeds, how {model.id}'s test accuracy varies across the seeds of "
+                  f"figures/seeds.json; add the sentence and its claim to CLAIMS")
 
 
 @pytest.mark.parametrize("name", CHECKED)

@@ -79,6 +79,8 @@ def main(argv=None) -> int:
             print(f"{path.name}, seed {seed}: "
                   + ", ".join(f"{m} {a[-1]:.4f}" for m, a in accuracies.items())
                   + f" ({time.perf_counter() - start:.0f} s)", flush=True)
+        # read again: another `tools.seeds` may have written other lessons meanwhile
+        recorded = json.loads(SEEDS_FILE.read_text()) if SEEDS_FILE.exists() else {}
         for model_id, values in accuracies.items():
             recorded[model_id] = {"seeds": list(args.seeds), "test_accuracy": values,
                                   **summary(values), "floor": MODELS[model_id].floor}
