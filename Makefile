@@ -9,6 +9,13 @@ STAMP  := $(VENV)/.requirements-installed
 export PYTHONDONTWRITEBYTECODE := 1
 export KERAS_BACKEND := tensorflow
 
+# A relative folder setting means the folder as seen from where make was called (the
+# shell's PWD, which `make -C` keeps), not from notebooks/, where the kernels run.
+absolute = $(if $(filter /% ~%,$(1)),$(1),$(abspath $(or $(PWD),$(CURDIR))/$(1)))
+FOLDER_SETTINGS := COURSE_DATA_DIR COURSE_SHAPES_DIR COURSE_OUTPUT_DIR
+$(foreach setting,$(FOLDER_SETTINGS),$(if $($(setting)),\
+  $(eval override $(setting) := $(call absolute,$($(setting))))$(eval export $(setting))))
+
 .PHONY: help setup check test run seeds lab site bench clean
 
 help:
@@ -17,9 +24,13 @@ help:
 	@echo "make run     execute every notebook in full; refresh outputs, figures, README table"
 	@echo "             make run NOTEBOOKS=notebooks/03_mnist_first_cnn.ipynb  runs only those"
 	@echo "make seeds   train every floor model with seeds 1, 2, 3 into figures/seeds.json (~1 h)"
-	@echo "make lab     open the course in JupyterLab"
+	@echo "make lab     open the course in JupyterLab (also as root, in a container)"
 	@echo "make site    build the HTML course site into _site/"
 	@echo "make bench   time every notebook's full run and the quick test suite"
+	@echo "make setup   only create .venv and install the requirements and coursekit"
+	@echo "make clean   remove .venv, the built site and saved models"
+	@echo "Folder settings (COURSE_DATA_DIR=..., COURSE_SHAPES_DIR=..., COURSE_OUTPUT_DIR=...)"
+	@echo "may be relative: they are taken from the folder make was called from."
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,7 +60,7 @@ bench: setup
 	$(BIN)/python -m tools.update_readme
 
 lab: setup
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks
 
 site: setup
 	$(BIN)/python -m tools.build_site
