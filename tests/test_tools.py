@@ -1,12 +1,16 @@
-"""Maintainer tools: the repository's location and the code hash of committed outputs."""
+"""Maintainer tools: the repository's location, the code hash of committed outputs, the
+benchmark's refusal to report a failed run, and the site's lesson list."""
 
+import json
+import re
 import shutil
 from pathlib import Path
 
 import nbformat
 
+from coursekit import __version__
 from coursekit.facts import REPOSITORY
-from tools import run_notebooks, set_repository
+from tools import bench, build_site, run_notebooks, set_repository
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -16,11 +20,19 @@ def test_every_link_to_the_repository_follows_course_toml():
         "run `python -m tools.set_repository` after changing the slug in course.toml")
 
 
-def test_moving_the_repository_is_one_command(tmp_path):
+def copy_of_the_course(tmp_path) -> Path:
     shutil.copytree(REPO / "notebooks", tmp_path / "notebooks",
                     ignore=shutil.ignore_patterns("*.py", ".ipynb_checkpoints"))
     shutil.copytree(REPO / "site", tmp_path / "site")
-    lesson = tmp_path / "notebooks" / "03_mnist_first_cnn.ipynb"
+    return tmp_path / "notebooks" / "03_mnist_first_cnn.ipynb"
+
+
+def setup_cell(path: Path) -> str:
+    return next(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+
+
+def test_moving_the_repository_is_one_command(tmp_path):
+    lesson = copy_of_the_course(tmp_path)
     other_links = [c.source for c in nbformat.read(lesson, as_version=4).cells[1:]
                    if c.cell_type == "markdown"]
 
@@ -35,8 +47,23 @@ def test_moving_the_repository_is_one_command(tmp_path):
     assert ("https://colab.research.google.com/github/mirror-org/course/blob/main/"
             "notebooks/03_mnist_first_cnn.ipynb") in badge
     assert REPOSITORY not in badge
+    assert ('REPO_URL = os.environ.get("COURSE_REPO_URL", '
+            '"https://github.com/mirror-org/course")') in setup_cell(lesson)
+    assert "github.com/mirror-org/course" in (tmp_path / "site" / "_config.yml").read_text()
     assert [c.source for c in nbformat.read(lesson, as_version=4).cells[1:]
             if c.cell_type == "markdown"] == other_links, "only the badge cell may change"
+
+
+def test_a_new_version_is_fetched_by_every_setup_cell(tmp_path):
+    lesson = copy_of_the_course(tmp_path)
+    before = setup_cell(lesson)
+
+    rewritten = set_repository.stale_files(tmp_path, REPOSITORY, write=True, version="9.1.0")
+
+    assert len(rewritten) == len(list((REPO / "notebooks").glob("[0-9]*.ipynb")))
+    assert set_repository.stale_files(tmp_path, REPOSITORY, version="9.1.0") == []
+    assert setup_cell(lesson) == before.replace(f'VERSION = "{__version__}"', 'VERSION = "9.1.0"')
+    assert re.findall(r'^VERSION = "(.*)"$', setup_cell(lesson), re.MULTILINE) == ["9.1.0"]
 
 
 def _notebook(*sources):
@@ -59,3 +86,37 @@ def test_code_hash_sees_every_change_to_the_code():
                     "x = f(1, 2)\nif x:\n    y = '3'\nz = 4",        # a string
                     "x = f(1, 2)\nif x:\n    y = 3\nz = 4\n# c\nw = 5"):
         assert run_notebooks.code_sha256(_notebook(changed)) != base, changed
+
+
+def test_bench_writes_nothing_after_a_failed_full_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(bench, "FIGURES", tmp_path)
+    monkeypatch.setattr(run_notebooks, "main", lambda argv: 1)
+
+    assert bench.main(["--skip-quick"]) == 1
+
+    assert capsys.readouterr().err.splitlines() == [
+        "bench: the full run failed (exit 1, see above); figures/benchmark.md was not written."]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bench_writes_nothing_after_a_failed_quick_suite(tmp_path, monkeypatch, capsys):
+    (tmp_path / "notebook_times.json").write_text(json.dumps({"01_x.ipynb": 5.0}))
+    monkeypatch.setattr(bench, "FIGURES", tmp_path)
+    monkeypatch.setattr(bench, "time_quick_suite", lambda: None)
+
+    assert bench.main(["--skip-full"]) == 1
+
+    assert "the quick test suite failed" in capsys.readouterr().err
+    assert not (tmp_path / "benchmark.md").exists()
+
+
+def test_bench_without_times_says_to_run_first(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(bench, "FIGURES", tmp_path)
+    assert bench.main(["--skip-full", "--skip-quick"]) == 1
+    assert "run `make run` first" in capsys.readouterr().err
+
+
+def test_site_lists_the_real_drawings_accuracy_of_the_shapes_models():
+    said = build_site.model_result({"test_accuracy": 1.0, "quickdraw_test_accuracy": 0.9778})
+    assert said == "100.0% on its own test drawings, 97.8% on real drawings by other people (Quick, Draw!)"
+    assert build_site.model_result({"test_accuracy": 0.9682}) == "96.8% test accuracy"

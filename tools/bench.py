@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from coursekit.errors import DataError
+from coursekit.results import read_results
 from tools.update_readme import across_seeds
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,10 +57,16 @@ def training_work(entry: dict) -> float:
     return entry.get("train_gflop_per_sample", 0) * entry.get("train_samples", 0) * entry["epochs"]
 
 
-def time_quick_suite() -> float:
+def time_quick_suite() -> float | None:
+    """Seconds the quick suite took, or None if it failed (a failed run times nothing)."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "notebooks"], cwd=REPO, check=True)
-    return time.perf_counter() - start
+    suite = subprocess.run([sys.executable, "-m", "pytest", "-q", "notebooks"], cwd=REPO)
+    return time.perf_counter() - start if suite.returncode == 0 else None
+
+
+def stop(reason: str, status: int = 1) -> int:
+    print(f"bench: {reason}; figures/benchmark.md was not written.", file=sys.stderr)
+    return status
 
 
 def main(argv=None) -> int:
@@ -71,11 +79,27 @@ def main(argv=None) -> int:
     times_file = FIGURES / "notebook_times.json"
     if not args.skip_full:
         from tools import run_notebooks
-        run_notebooks.main(["--times", str(times_file)])
+        status = run_notebooks.main(["--times", str(times_file)])
+        if status:
+            return stop(f"the full run failed (exit {status}, see above)", status)
+    if not times_file.is_file():
+        return stop("figures/notebook_times.json is missing: run `make run` first, "
+                    "or bench without --skip-full")
     notebook_times = json.loads(times_file.read_text())
-    quick_seconds = None if args.skip_quick else time_quick_suite()
+    quick_seconds = None
+    if not args.skip_quick:
+        quick_seconds = time_quick_suite()
+        if quick_seconds is None:
+            return stop("the quick test suite failed (see above); fix it, or bench with "
+                        "--skip-quick")
+    try:
+        results = read_results(FIGURES / "results.json")
+    except DataError as error:
+        return stop(str(error).rstrip("."))
+    if not any(training_work(entry) for entry in results.values()):
+        return stop("figures/results.json records no model's training work: "
+                    "run `make run` first")
     peak = matmul_gflops()
-    results = json.loads((FIGURES / "results.json").read_text())
 
     lines = [
         "# Benchmark",
