@@ -288,10 +288,11 @@ def lesson_list(notebooks: list[Path], times: dict, results: dict) -> str:
 def model_result(result: dict | None) -> str:
     if result is None:
         return "not trained in full yet"
-    said = f"{percent(result['test_accuracy'])} test accuracy"
-    if result.get("other_style_accuracy") is not None:
-        said += f", {percent(result['other_style_accuracy'])} on another person's drawings"
-    return said
+    if result.get("quickdraw_test_accuracy") is None:
+        return f"{percent(result['test_accuracy'])} test accuracy"
+    return (f"{percent(result['test_accuracy'])} on its own test drawings, "
+            f"{percent(result['quickdraw_test_accuracy'])} on real drawings by other people "
+            "(Quick, Draw!)")
 
 
 def percent(fraction: float) -> str:
