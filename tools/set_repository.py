@@ -8,7 +8,9 @@ plus this command. It rewrites the places that must name the repository literall
 because they are read before the course's package is available:
 
 * each lesson's Open-in-Colab badge (its first markdown cell);
-* each lesson's set-up cell (its first code cell), which fetches the course on Colab;
+* each lesson's set-up cell (its first code cell), which fetches the course on Colab:
+  its repository, and its ``VERSION``, which follows ``coursekit.__version__`` (the cell
+  downloads the tag ``v<VERSION>``, so after a release bump run this too, and push the tag);
 * the site configuration's repository button (``site/_config.yml``).
 
 Other GitHub links in the lessons (to Keras, TensorFlow, ...) are left alone.
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from coursekit import __version__
 from coursekit.facts import REPOSITORY
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,23 +36,34 @@ REPOSITORY_URL = re.compile(
     r"|colab\.research\.google\.com/github)/)(?P<slug>[\w.-]+/[\w.-]+)")
 
 
+SETUP_VERSION = re.compile(r'^VERSION = "[^"\n]*"$', re.MULTILINE)
+
+
 def pointed_at(text: str, slug: str) -> str:
     return REPOSITORY_URL.sub(lambda m: m.group("host") + slug, text)
+
+
+def setup_cell_for(text: str, slug: str, version: str) -> str:
+    return SETUP_VERSION.sub(f'VERSION = "{version}"', pointed_at(text, slug))
 
 
 def _first(nb, cell_type: str):
     return next((cell for cell in nb.cells if cell.cell_type == cell_type), None)
 
 
-def stale_files(repo: Path = REPO, slug: str = REPOSITORY, write: bool = False) -> list[Path]:
-    """Files that name another repository than ``slug``; rewritten when ``write``."""
+def stale_files(repo: Path = REPO, slug: str = REPOSITORY, write: bool = False,
+                version: str = __version__) -> list[Path]:
+    """Files that name another repository than ``slug`` or whose set-up cell fetches
+    another version than ``version``; rewritten when ``write``."""
     stale = []
     for path in sorted((repo / "notebooks").glob("[0-9]*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         changed = False
-        for cell in (_first(nb, "markdown"), _first(nb, "code")):
-            if cell is not None and pointed_at(cell.source, slug) != cell.source:
-                cell.source = pointed_at(cell.source, slug)
+        badge, setup = _first(nb, "markdown"), _first(nb, "code")
+        for cell, wanted in ((badge, lambda text: pointed_at(text, slug)),
+                             (setup, lambda text: setup_cell_for(text, slug, version))):
+            if cell is not None and wanted(cell.source) != cell.source:
+                cell.source = wanted(cell.source)
                 changed = True
         if changed:
             stale.append(path)
@@ -71,8 +85,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     stale = stale_files(write=not args.check)
     for path in stale:
-        verb = "names another repository than" if args.check else "now points at"
-        print(f"{path.relative_to(REPO).as_posix()} {verb} {REPOSITORY}")
+        verb = "does not point at" if args.check else "now points at"
+        print(f"{path.relative_to(REPO).as_posix()} {verb} {REPOSITORY} v{__version__}")
     if args.check and stale:
         print("Run `python -m tools.set_repository` to rewrite them.")
         return 1
