@@ -29,13 +29,15 @@ import nbformat
 import pytest
 
 from coursekit import facts
+from tools.seeds import FLOOR_MODELS  # the models `make seeds` trains with several seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 RESULTS = ROOT / "figures" / "results.json"
 SEEDS = ROOT / "figures" / "seeds.json"
 CHECKED = ["02_mnist_mlp.ipynb", "03_mnist_first_cnn.ipynb", "04_mnist_mlp_vs_cnn.ipynb",
-           "05_mnist_vgg_functional.ipynb", "06_fashion_mnist.ipynb", "07_cifar10.ipynb"]
+           "05_mnist_vgg_functional.ipynb", "06_fashion_mnist.ipynb", "07_cifar10.ipynb",
+           "08_hand_drawn_shapes.ipynb"]
 EVALUATION = re.compile(r"\.evaluate\(|compare_with_tutorial\(")
 POINTING = re.compile(r"\b(?:cell|printout|lines) above\b|\bprinted above\b|"
                       r"\bcommitted (?:full )?run\b", re.IGNORECASE)
@@ -224,7 +226,46 @@ def errors_of(accuracy: Decimal, images: int = 10_000) -> Decimal:
     return (1 - accuracy) * images
 
 
-L02, L03, L04, L05, L06, L07 = CHECKED
+def lesson08_rows(p: Prose, pattern: str) -> dict:
+    """label -> (percent, ...) for each line of a lesson 08 score printout before the prose."""
+    for cell in p._code_cells(after=False):
+        rows = re.findall(pattern, output_text(cell), re.MULTILINE)
+        if rows:
+            return {label: tuple(number(v) for v in values) for label, *values in rows}
+    raise LookupError(f"no output before it matches {pattern!r}")
+
+
+def lesson08_validation(p: Prose) -> dict:
+    return lesson08_rows(p, r"^([^:\n]+): real drawings ([\d.]+)%; generated other style ([\d.]+)%$")
+
+
+def lesson08_shear(p: Prose) -> dict:
+    return lesson08_rows(p, r"^([^:\n]+): own training drawings ([\d.]+)%; real drawings ([\d.]+)%; "
+                            r"generated other style ([\d.]+)%$")
+
+
+def lesson08_test(p: Prose) -> dict:
+    return lesson08_rows(p, r"^(E1\S*)\s+([\d.]+)%\s+([\d.]+)%$")
+
+
+def lesson08_probabilities(p: Prose) -> dict:
+    """file -> (true class, {class: probability}) from the table of E1's test predictions."""
+    rows = lesson08_rows(p, r"^(\w+\.png)\s+\w+\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$")
+    return {name: (name.rsplit("_", 1)[0], dict(zip(("circle", "rectangle", "triangle"), row)))
+            for name, row in rows.items()}
+
+
+def least_certain(probabilities: dict) -> str:
+    return min(probabilities, key=lambda name: max(probabilities[name][1].values()))
+
+
+def notebook_seconds(name: str) -> Decimal:
+    return Decimal(str(json.loads((ROOT / "figures" / "notebook_times.json").read_text())[name]))
+
+
+L02, L03, L04, L05, L06, L07, L08 = CHECKED
+E1_TEST = r"E1 test accuracy: ([\d.]+)% \(tutorial: 100%\), test loss ([\d.]+)"
+QUICKDRAW = "quickdraw_test_accuracy"
 B1_ACC = r"B1:? test accuracy (0\.\d+)"
 B3_LINE = r"B3 test accuracy (0\.\d+), test error ([\d.]+)%"
 PART1_LAST = r"weights of the last epoch \(\d+\):\s+test loss ([\d.]+), accuracy ([\d.]+)"
@@ -381,6 +422,75 @@ CLAIMS = [
            lambda p: percent(p.result("D1"))),
     Holds(L07, r"test accuracy, above the tutorial's best validation accuracy of 68\.0% \(measured",
           lambda p: p.result("D1") > Decimal("0.6804")),
+
+    # 08: hand-drawn shapes; one person's drawings, augmentation, many people's drawings
+    Holds(L08, r"\*\*Training time:\*\* a few minutes on a 2-core CPU", lambda p: notebook_seconds(L08) < 420),
+    Holds(L08, r"E1 trained in well under half a minute", lambda p: p.printed(r"training took ([\d.]+) s") < 20),
+    Stated(L08, r"E1 gets all 15 test drawings right, (?P<n>\d+)%", lambda p: p.printed(E1_TEST, 1)),
+    Stated(L08, r"100% with a test loss of (?P<n>[\d.]+),", lambda p: p.printed(E1_TEST, 2)),
+    Holds(L08, r"Every drawing goes to its own class",
+          lambda p: all(max(probs, key=probs.get) == true for true, probs in lesson08_probabilities(p).values())),
+    Holds(L08, r"The least certain is `triangle_04\.png`",
+          lambda p: least_certain(lesson08_probabilities(p)) == "triangle_04.png"),
+    Stated(L08, r"`triangle_04\.png`: (?P<n>[\d.]+) triangle",
+           lambda p: lesson08_probabilities(p)["triangle_04.png"][1]["triangle"]),
+    Stated(L08, r"triangle, (?P<n>[\d.]+) circle\.", lambda p: lesson08_probabilities(p)["triangle_04.png"][1]["circle"]),
+    Stated(L08, r"gets only (?P<n>[\d.]+)% of the real validation drawings right",
+           lambda p: lesson08_validation(p)["E1"][0]),
+    Stated(L08, r"right, and (?P<n>[\d.]+)% of the generated other style: far from",
+           lambda p: lesson08_validation(p)["E1"][1]),
+    Holds(L08, r"above both a blind guess among three classes \(33%\) and the 40%",
+          lambda p: min(lesson08_validation(p)["E1"]) > 40),
+    Holds(L08, r"Both models recognise all of their own training drawings \(100% each\)",
+          lambda p: [row[0] for row in lesson08_shear(p).values()] == [100, 100]),
+    Holds(L08, r"the one with the shear is even a little ahead",
+          lambda p: all(Decimal(0) < s - a <= 10 for s, a in zip(lesson08_shear(p)["with the shear"][1:],
+                                                                lesson08_shear(p)["without it"][1:]))),
+    Stated(L08, r"a little ahead \((?P<n>[\d.]+)% against", lambda p: lesson08_shear(p)["with the shear"][1]),
+    Stated(L08, r"% against (?P<n>[\d.]+)% on the real drawings,", lambda p: lesson08_shear(p)["without it"][1]),
+    Stated(L08, r"on the real drawings, (?P<n>[\d.]+)% against", lambda p: lesson08_shear(p)["with the shear"][2]),
+    Stated(L08, r"% against (?P<n>[\d.]+)% on the other style", lambda p: lesson08_shear(p)["without it"][2]),
+    Holds(L08, r"with 60 and 90 drawings, that is three drawings and one",
+          lambda p: [round((s - a) * n / 100) for s, a, n in zip(lesson08_shear(p)["with the shear"][1:],
+                                                                 lesson08_shear(p)["without it"][1:], (60, 90))]
+          == [3, 1] and (p.printed(r"^real drawings: (\d+)"), p.printed(r"^generated other style: (\d+)")) == (60, 90)),
+    Stated(L08, r"in the last epoch the model with it got (?P<n>[\d.]+)% of its augmented",
+           lambda p: percent(p.epochs(1)[-1]["accuracy"])),
+    Stated(L08, r"right, the one without (?P<n>[\d.]+)%\.", lambda p: percent(p.epochs(0)[-1]["accuracy"])),
+    Stated(L08, r"Training accuracy climbs to (?P<n>[\d.]+)%", lambda p: percent(p.epochs()[-1]["accuracy"])),
+    Holds(L08, r"validation accuracy stops near 70% after about ten epochs",
+          lambda p: abs(sum(e["val_accuracy"] for e in p.epochs()[10:]) / len(p.epochs()[10:])
+                        - Decimal("0.70")) < Decimal("0.03")),
+    Holds(L08, r"its loss rises from about 1 to over 2",
+          lambda p: round(p.epochs()[0]["val_loss"]) == 1 and p.epochs()[-1]["val_loss"] > 2),
+    Stated(L08, r"E1 gets (?P<n>[\d.]+)% of the real validation drawings and",
+           lambda p: lesson08_validation(p)["E1, many people"][0]),
+    Stated(L08, r"drawings and (?P<n>[\d.]+)% of the generated other style right",
+           lambda p: lesson08_validation(p)["E1, many people"][1]),
+    Stated(L08, r"against (?P<n>[\d.]+)% and [\d.]+% for E1 and", lambda p: lesson08_validation(p)["E1"][0]),
+    Stated(L08, r"against [\d.]+% and (?P<n>[\d.]+)% for E1 and", lambda p: lesson08_validation(p)["E1"][1]),
+    Stated(L08, r"for E1 and (?P<n>[\d.]+)% and [\d.]+% for E1 with augmentation",
+           lambda p: lesson08_validation(p)["E1 + augmentation"][0]),
+    Stated(L08, r"for E1 and [\d.]+% and (?P<n>[\d.]+)% for E1 with augmentation",
+           lambda p: lesson08_validation(p)["E1 + augmentation"][1]),
+    Holds(L08, r"with validation just below training",
+          lambda p: Decimal(0) < p.epochs()[-1]["accuracy"] - p.epochs()[-1]["val_accuracy"] < Decimal("0.05")),
+    Holds(L08, r"On the course's own 15 test drawings all three models score 100%",
+          lambda p: [row[0] for row in lesson08_test(p).values()] == [100] * 3),
+    Stated(L08, r"E1 trained on one person gets (?P<n>[\d.]+)% right", lambda p: lesson08_test(p)["E1"][1]),
+    Stated(L08, r"with augmentation, (?P<n>[\d.]+)%, close to", lambda p: lesson08_test(p)["E1-augmented"][1]),
+    Holds(L08, r"close to the 73\.3% of the tutorial's follow-up",
+          lambda p: abs(lesson08_test(p)["E1-augmented"][1] - Decimal("73.3")) < 5),
+    Stated(L08, r"trained on many people, (?P<n>[\d.]+)%, all but", lambda p: lesson08_test(p)["E1-final"][1]),
+    Holds(L08, r"all but two drawings", lambda p: round((1 - p.result("E1-final", QUICKDRAW)) * 90) == 2),
+    Holds(L08, r"That last model keeps 100% on the tidy drawings", lambda p: lesson08_test(p)["E1-final"][0] == 100),
+    Holds(L08, r"gets all 15 of its test drawings right", lambda p: p.result("E1") == 1),
+    Stated(L08, r"but only (?P<n>[\d.]+)% of real drawings by other people", lambda p: percent(p.result("E1", QUICKDRAW))),
+    Stated(L08, r"Augmenting one person's drawings helps \((?P<n>[\d.]+)% on the real test drawings\)",
+           lambda p: percent(p.result("E1-augmented", QUICKDRAW))),
+    Stated(L08, r"drawings by many people help far more: (?P<n>[\d.]+)%",
+           lambda p: percent(p.result("E1-final", QUICKDRAW))),
+    Holds(L08, r"with 100% kept on the course's own test set", lambda p: p.result("E1-final") == 1),
 ]
 
 
@@ -394,8 +504,7 @@ def test_the_prose_says_what_the_outputs_show(lessons):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("model", [m for m in facts.MODELS.values()
-                                   if m.floor is not None and m.lesson in CHECKED],
+@pytest.mark.parametrize("model", [m for m in FLOOR_MODELS if m.lesson in CHECKED],
                          ids=lambda m: m.id)
 def test_every_floor_model_says_how_it_varies_across_seeds(model):
     said = [claim for claim in CLAIMS if claim.notebook == model.lesson
