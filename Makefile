@@ -19,7 +19,7 @@ $(foreach setting,$(FOLDER_SETTINGS),$(if $($(setting)),\
 .PHONY: help setup check test run seeds lab site bench clean
 
 help:
-	@echo "make check   unit tests only: the helper package, tools and committed files (< 1 min)"
+	@echo "make check   unit tests only: the helper package, tools and committed files"
 	@echo "make test    every test, as CI runs it: notebooks in quick mode, the site in a browser"
 	@echo "make run     execute every notebook in full; refresh outputs, figures, README table"
 	@echo "             make run NOTEBOOKS=notebooks/03_mnist_first_cnn.ipynb  runs only those"
