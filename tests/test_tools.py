@@ -118,5 +118,5 @@ def test_bench_without_times_says_to_run_first(tmp_path, monkeypatch, capsys):
 
 def test_site_lists_the_real_drawings_accuracy_of_the_shapes_models():
     said = build_site.model_result({"test_accuracy": 1.0, "quickdraw_test_accuracy": 0.9778})
-    assert said == "100.0% on its own test drawings, 97.8% on real drawings by other people (Quick, Draw!)"
+    assert said == "100.0% test accuracy on its own test drawings, 97.8% on real drawings by other people (Quick, Draw!)"
     assert build_site.model_result({"test_accuracy": 0.9682}) == "96.8% test accuracy"

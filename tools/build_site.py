@@ -290,7 +290,7 @@ def model_result(result: dict | None) -> str:
         return "not trained in full yet"
     if result.get("quickdraw_test_accuracy") is None:
         return f"{percent(result['test_accuracy'])} test accuracy"
-    return (f"{percent(result['test_accuracy'])} on its own test drawings, "
+    return (f"{percent(result['test_accuracy'])} test accuracy on its own test drawings, "
             f"{percent(result['quickdraw_test_accuracy'])} on real drawings by other people "
             "(Quick, Draw!)")
 
