@@ -199,7 +199,7 @@ def lesson04_row(p: Prose, model_id: str) -> dict:
 
 
 def lesson04_margins(p: Prose) -> dict:
-    return {m: lesson04_row(p, m)["accuracy"] - Decimal(str(facts.MODELS[m].floor))
+    return {m: lesson04_row(p, m)["accuracy"] - floor(m)
             for m in ("B2", "B5", "B6")}
 
 
@@ -220,6 +220,18 @@ def cifar_classes(p: Prose) -> dict:
 
 def lowest(scores: dict, n: int) -> set:
     return set(sorted(scores, key=scores.get)[:n])
+
+
+def floor(model_id: str) -> Decimal:
+    return Decimal(str(facts.MODELS[model_id].floor))
+
+
+def spread(notebook: str, model_id: str, mean: str, sd: str, lowest: str, in_percent: bool = False) -> list:
+    """Claims for a sentence giving a model's mean, standard deviation and lowest test
+    accuracy over the seeds of ``make seeds`` (group ``n`` of each pattern)."""
+    scale = percent if in_percent else Decimal
+    return [Stated(notebook, pattern, lambda p, key=key: scale(p.across_seeds(model_id, key)))
+            for key, pattern in (("mean", mean), ("sd", sd), ("min", lowest))]
 
 
 def errors_of(accuracy: Decimal, images: int = 10_000) -> Decimal:
@@ -281,7 +293,7 @@ CLAIMS = [
     Holds(L02, r"Validation accuracy is not below training accuracy",
           lambda p: all(e["val_accuracy"] >= e["accuracy"] for e in p.epochs()) and len(p.epochs()) == 2),
     Holds(L02, r"two are enough to pass the tutorial's number",
-          lambda p: p.printed(B1_ACC, after=True) > Decimal(str(facts.MODELS["B1"].floor))),
+          lambda p: p.printed(B1_ACC, after=True) > floor("B1")),
     Stated(L02, r"B1 gets (?P<n>[\d.]+)% of the test digits right", lambda p: percent(p.printed(B1_ACC))),
     Stated(L02, r"its test loss, (?P<n>[\d.]+), is below",
            lambda p: p.printed(r"B1 test (?:accuracy 0\.\d+, )?loss (0\.\d+)")),
@@ -296,22 +308,17 @@ CLAIMS = [
     Holds(L02, r"the 99% that the deeper convolutional networks of lessons 04 and 05 pass",
           lambda p: min(p.result("B6"), p.result("B7")) >= Decimal("0.99")),
     Stated(L02, r"gets to about (?P<n>\d+)%", lambda p: percent(p.result("B3"))),
-    Stated(L02, r"with seeds 1, 2 and 3 \(`make seeds`\), B1's mean test accuracy is (?P<n>[\d.]+)%",
-           lambda p: percent(p.across_seeds("B1", "mean"))),
-    Stated(L02, r"B1's mean test accuracy is [\d.]+%, with a standard deviation of (?P<n>[\d.]+) points",
-           lambda p: percent(p.across_seeds("B1", "sd"))),
-    Stated(L02, r"points and (?P<n>[\d.]+)% at the lowest, so every seed passes the tutorial's 92\.2%",
-           lambda p: percent(p.across_seeds("B1", "min"))),
-    Holds(L02, r"so every seed passes the tutorial's 92\.2%",
-          lambda p: p.across_seeds("B1", "min") > Decimal(str(facts.MODELS["B1"].floor))),
-    Stated(L02, r"With seeds 1, 2 and 3, B2's test accuracy averages (?P<n>[\d.]+)%",
-           lambda p: percent(p.across_seeds("B2", "mean"))),
-    Stated(L02, r"B2's test accuracy averages [\d.]+% \(standard deviation (?P<n>[\d.]+) points",
-           lambda p: percent(p.across_seeds("B2", "sd"))),
-    Stated(L02, r"points, lowest (?P<n>[\d.]+)%\): above the course's 97% target with every seed",
-           lambda p: percent(p.across_seeds("B2", "min"))),
+    *spread(L02, "B1", r"with seeds 1, 2 and 3 \(`make seeds`\), B1's mean test accuracy is (?P<n>[\d.]+)%",
+            r"B1's mean test accuracy is [\d.]+%, with a standard deviation of (?P<n>[\d.]+) points",
+            r"points and (?P<n>[\d.]+)% at the lowest, so every seed passes the tutorial's 92\.2%",
+            in_percent=True),
+    Holds(L02, r"so every seed passes the tutorial's 92\.2%", lambda p: p.across_seeds("B1", "min") > floor("B1")),
+    *spread(L02, "B2", r"With seeds 1, 2 and 3, B2's test accuracy averages (?P<n>[\d.]+)%",
+            r"B2's test accuracy averages [\d.]+% \(standard deviation (?P<n>[\d.]+) points",
+            r"points, lowest (?P<n>[\d.]+)%\): above the course's 97% target with every seed",
+            in_percent=True),
     Holds(L02, r"above the course's 97% target with every seed",
-          lambda p: p.across_seeds("B2", "min") >= Decimal(str(facts.MODELS["B2"].floor))),
+          lambda p: p.across_seeds("B2", "min") >= floor("B2")),
 
     # 03: first CNNs, a saved model, a drawn digit
     Holds(L03, r"and train 6 epochs", lambda p: p.printed(r"^Epoch \d+/(\d+)", after=True) == 6),
@@ -351,22 +358,17 @@ CLAIMS = [
            lambda p: p.printed(r"guess 1: \d with probability ([\d.]+)")),
     Stated(L03, r"B3 misread (?P<n>[\d.]+)% of the test digits", lambda p: 100 - percent(p.result("B3"))),
     Stated(L03, r"B4 reached a test accuracy of (?P<n>[\d.]+)%", lambda p: percent(p.result("B4"))),
-    Stated(L03, r"\(`make seeds`\), B3's test accuracy is (?P<n>[\d.]+)% on average",
-           lambda p: percent(p.across_seeds("B3", "mean"))),
-    Stated(L03, r"B3's test accuracy is [\d.]+% on average \(standard deviation (?P<n>[\d.]+) points",
-           lambda p: percent(p.across_seeds("B3", "sd"))),
-    Stated(L03, r"and (?P<n>[\d.]+)% at the lowest, above the tutorial's 98\.93% every time",
-           lambda p: percent(p.across_seeds("B3", "min"))),
+    *spread(L03, "B3", r"\(`make seeds`\), B3's test accuracy is (?P<n>[\d.]+)% on average",
+            r"B3's test accuracy is [\d.]+% on average \(standard deviation (?P<n>[\d.]+) points",
+            r"and (?P<n>[\d.]+)% at the lowest, above the tutorial's 98\.93% every time",
+            in_percent=True),
     Holds(L03, r"B3's test accuracy .* above the tutorial's 98\.93% every time",
-          lambda p: p.across_seeds("B3", "min") > Decimal(str(facts.MODELS["B3"].floor))),
-    Stated(L03, r"With seeds 1, 2 and 3, B4's single epoch gives a mean test accuracy of (?P<n>[\d.]+)%",
-           lambda p: percent(p.across_seeds("B4", "mean"))),
-    Stated(L03, r"B4's single epoch gives a mean test accuracy of [\d.]+% \(standard deviation (?P<n>[\d.]+)",
-           lambda p: percent(p.across_seeds("B4", "sd"))),
-    Stated(L03, r"points, lowest (?P<n>[\d.]+)%\), well above 0\.9433 with every seed",
-           lambda p: percent(p.across_seeds("B4", "min"))),
-    Holds(L03, r"well above 0\.9433 with every seed",
-          lambda p: p.across_seeds("B4", "min") > Decimal(str(facts.MODELS["B4"].floor))),
+          lambda p: p.across_seeds("B3", "min") > floor("B3")),
+    *spread(L03, "B4", r"With seeds 1, 2 and 3, B4's single epoch gives a mean test accuracy of (?P<n>[\d.]+)%",
+            r"B4's single epoch gives a mean test accuracy of [\d.]+% \(standard deviation (?P<n>[\d.]+)",
+            r"points, lowest (?P<n>[\d.]+)%\), well above 0\.9433 with every seed",
+            in_percent=True),
+    Holds(L03, r"well above 0\.9433 with every seed", lambda p: p.across_seeds("B4", "min") > floor("B4")),
 
     # 04: MLP vs CNN vs deep CNN
     Stated(L04, r"the MLP \(B2\) gets (?P<n>[\d.]+)% of the digits right",
@@ -395,20 +397,16 @@ CLAIMS = [
           lambda p: min(lesson04_margins(p), key=lesson04_margins(p).get) == "B6"
           and lesson04_row(p, "B6")["accuracy"] == Decimal("0.9915") and facts.MODELS["B6"].floor == 0.99),
     Holds(L04, r"seed 1 is this lesson's own", lambda p: p.code(r"run_seed\((\d+)\)") == 1),
-    Stated(L04, r"Over those seeds B5's test accuracy averages (?P<n>0\.\d+)", lambda p: p.across_seeds("B5", "mean")),
-    Stated(L04, r"B5's test accuracy averages 0\.\d+ \(standard deviation (?P<n>0\.\d+)",
-           lambda p: p.across_seeds("B5", "sd")),
-    Stated(L04, r"B5's test accuracy averages 0\.\d+ \(standard deviation 0\.\d+, lowest (?P<n>0\.\d+)\)",
-           lambda p: p.across_seeds("B5", "min")),
+    *spread(L04, "B5", r"Over those seeds B5's test accuracy averages (?P<n>0\.\d+)",
+            r"B5's test accuracy averages 0\.\d+ \(standard deviation (?P<n>0\.\d+)",
+            r"B5's test accuracy averages 0\.\d+ \(standard deviation 0\.\d+, lowest (?P<n>0\.\d+)\)"),
     Holds(L04, r"lowest 0\.\d+\), above its floor of 0\.985\.",
-          lambda p: p.across_seeds("B5", "min") > Decimal(str(facts.MODELS["B5"].floor)) == Decimal("0.985")),
-    Stated(L04, r"Over the same seeds B6's test accuracy averages (?P<n>0\.\d+)", lambda p: p.across_seeds("B6", "mean")),
-    Stated(L04, r"B6's test accuracy averages 0\.\d+ \(standard deviation (?P<n>0\.\d+)",
-           lambda p: p.across_seeds("B6", "sd")),
-    Stated(L04, r"B6's test accuracy averages 0\.\d+ \(standard deviation 0\.\d+, lowest (?P<n>0\.\d+)\)",
-           lambda p: p.across_seeds("B6", "min")),
+          lambda p: p.across_seeds("B5", "min") > floor("B5") == Decimal("0.985")),
+    *spread(L04, "B6", r"Over the same seeds B6's test accuracy averages (?P<n>0\.\d+)",
+            r"B6's test accuracy averages 0\.\d+ \(standard deviation (?P<n>0\.\d+)",
+            r"B6's test accuracy averages 0\.\d+ \(standard deviation 0\.\d+, lowest (?P<n>0\.\d+)\)"),
     Holds(L04, r"lowest 0\.\d+\), above its floor of 0\.99\.",
-          lambda p: p.across_seeds("B6", "min") > Decimal(str(facts.MODELS["B6"].floor)) == Decimal("0.99")),
+          lambda p: p.across_seeds("B6", "min") > floor("B6") == Decimal("0.99")),
     Stated(L04, r"over seeds 1, 2 and 3 B5's lowest result comes closer to its own \((?P<n>0\.\d+) against 0\.985\)",
            lambda p: p.across_seeds("B5", "min")),
     Holds(L04, r"B5's lowest result comes closer to its own",
@@ -451,14 +449,11 @@ CLAIMS = [
     Holds(L05, r"reaches the tutorial's 0\.991 test accuracy", lambda p: p.result("B7") >= Decimal("0.991")),
     Holds(L05, r"the lesson's own seed, 42, is not among them",
           lambda p: p.code(r"run_seed\((\d+)\)") == 42 and 42 not in p.seeds["B7"]["seeds"]),
-    Stated(L05, r"Over seeds 1, 2 and 3, run by `make seeds`.*?B7's test accuracy averages (?P<n>0\.\d+)",
-           lambda p: p.across_seeds("B7", "mean")),
-    Stated(L05, r"B7's test accuracy averages 0\.\d+ \(standard deviation (?P<n>0\.\d+)",
-           lambda p: p.across_seeds("B7", "sd")),
-    Stated(L05, r"B7's test accuracy averages 0\.\d+ \(standard deviation 0\.\d+, lowest (?P<n>0\.\d+)\)",
-           lambda p: p.across_seeds("B7", "min")),
+    *spread(L05, "B7", r"Over seeds 1, 2 and 3, run by `make seeds`.*?B7's test accuracy averages (?P<n>0\.\d+)",
+            r"B7's test accuracy averages 0\.\d+ \(standard deviation (?P<n>0\.\d+)",
+            r"B7's test accuracy averages 0\.\d+ \(standard deviation 0\.\d+, lowest (?P<n>0\.\d+)\)"),
     Holds(L05, r"lowest 0\.\d+\), above the tutorial's 0\.991 every time",
-          lambda p: p.across_seeds("B7", "min") > Decimal("0.991") == Decimal(str(facts.MODELS["B7"].floor))),
+          lambda p: p.across_seeds("B7", "min") > Decimal("0.991") == floor("B7")),
 
     # 06: Fashion-MNIST
     Holds(L06, r"starts at `LEARNING_RATE`, 0\.002 \(twice Adam's default\)",
@@ -499,10 +494,10 @@ CLAIMS = [
            lambda p: p.printed(r"(0\.\d+) as plain cross-entropy")),
     Holds(L06, r"which can never fall below 0\.50",
           lambda p: p.printed(r"test loss: (0\.\d+) with the smoothed targets") > Decimal("0.50")),
-    Stated(L06, r"C1's test accuracy over seeds 1, 2 and 3 averages (?P<n>0\.\d+)", lambda p: p.across_seeds("C1", "mean")),
-    Stated(L06, r"averages 0\.\d+ \(standard deviation (?P<n>0\.\d+)\), and its lowest", lambda p: p.across_seeds("C1", "sd")),
-    Stated(L06, r"and its lowest, (?P<n>0\.\d+), is above the tutorial's 0\.9191 too", lambda p: p.across_seeds("C1", "min")),
-    Holds(L06, r"is above the tutorial's 0\.9191 too", lambda p: p.across_seeds("C1", "min") > Decimal("0.9191")),
+    *spread(L06, "C1", r"C1's test accuracy over seeds 1, 2 and 3 averages (?P<n>0\.\d+)",
+            r"averages 0\.\d+ \(standard deviation (?P<n>0\.\d+)\), and its lowest",
+            r"and its lowest, (?P<n>0\.\d+), is above the tutorial's 0\.9191 too"),
+    Holds(L06, r"is above the tutorial's 0\.9191 too", lambda p: p.across_seeds("C1", "min") > Decimal("0.9191") == floor("C1")),
     Stated(L06, r"a T-shirt/top taken for a shirt, (?P<n>\d+) of the 1,000 test T-shirts/tops",
            lambda p: p.printed(r"most frequent mistake: T-shirt/top predicted as Shirt \((\d+) of 1000")),
     Holds(L06, r"Shirt is the weakest class", lambda p: lowest(fashion_classes(p), 1) == {"Shirt"}),
@@ -566,11 +561,11 @@ CLAIMS = [
            lambda p: p.printed(r"test loss \(plain / smoothed\)\s+-\s+([\d.]+) /")),
     Stated(L07, r"the smoothed loss \((?P<n>[\d.]+)\) cannot fall",
            lambda p: p.printed(r"test loss \(plain / smoothed\)\s+-\s+[\d.]+ / ([\d.]+)")),
-    Stated(L07, r"D1's test accuracy over seeds 1, 2 and 3 averages (?P<n>0\.\d+)", lambda p: p.across_seeds("D1", "mean")),
-    Stated(L07, r"averages 0\.\d+ \(standard deviation (?P<n>0\.\d+)\)", lambda p: p.across_seeds("D1", "sd")),
+    *spread(L07, "D1", r"D1's test accuracy over seeds 1, 2 and 3 averages (?P<n>0\.\d+)",
+            r"averages 0\.\d+ \(standard deviation (?P<n>0\.\d+)\)",
+            r"but its lowest, (?P<n>0\.\d+), falls just short of it"),
     Holds(L07, r"D1's test accuracy over seeds 1, 2 and 3 averages 0\.\d+ \(standard deviation 0\.\d+\), above the tutorial's 0\.6804",
-          lambda p: p.across_seeds("D1", "mean") >= Decimal("0.6804") and facts.MODELS["D1"].floor == 0.6804),
-    Stated(L07, r"but its lowest, (?P<n>0\.\d+), falls just short of it", lambda p: p.across_seeds("D1", "min")),
+          lambda p: p.across_seeds("D1", "mean") >= Decimal("0.6804") == floor("D1")),
     Holds(L07, r"falls just short of it: five epochs meet the tutorial's number on average, not on every seed",
           lambda p: Decimal(0) < Decimal("0.6804") - p.across_seeds("D1", "min") < Decimal("0.01")
           and p.code(r"^EPOCHS = 1 if QUICK else (\d+)") == 5),
