@@ -14,7 +14,8 @@ from pathlib import Path
 from .errors import SettingError
 
 __all__ = ["QUICK_ENV", "DATA_ENV", "OUTPUT_ENV", "SHAPES_ENV", "STRICT_ENV", "SEED_ENV",
-           "COURSE_ROOT", "quick_mode", "run_seed", "folder_setting", "resolve_setting_path", "check_settings"]
+           "COURSE_ROOT", "quick_mode", "run_seed", "folder_setting", "resolve_setting_path",
+           "check_settings"]
 
 QUICK_ENV = "COURSE_QUICK"
 DATA_ENV = "COURSE_DATA_DIR"

@@ -66,7 +66,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     lessons = sorted({model.lesson for model in FLOOR_MODELS})
     paths = [p.resolve() for p in args.notebooks] or [REPO / "notebooks" / n for n in lessons]
-    recorded = json.loads(SEEDS_FILE.read_text()) if SEEDS_FILE.exists() else {}
+    recorded: dict = {}
     for path in paths:
         accuracies: dict[str, list[float]] = {}
         for seed in args.seeds:
@@ -79,7 +79,7 @@ def main(argv=None) -> int:
             print(f"{path.name}, seed {seed}: "
                   + ", ".join(f"{m} {a[-1]:.4f}" for m, a in accuracies.items())
                   + f" ({time.perf_counter() - start:.0f} s)", flush=True)
-        # read again: another `tools.seeds` may have written other lessons meanwhile
+        # read just before writing: another `tools.seeds` may have written other lessons
         recorded = json.loads(SEEDS_FILE.read_text()) if SEEDS_FILE.exists() else {}
         for model_id, values in accuracies.items():
             recorded[model_id] = {"seeds": list(args.seeds), "test_accuracy": values,
