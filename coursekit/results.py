@@ -100,10 +100,13 @@ def record_result(model_id: str, *, epochs: int, batch_size: int, train_seconds:
 
     The model's title, dataset and tutorial figure come from ``course.toml``; the data
     source (official files, local rebuild, download) from what :func:`load_data` saw in
-    this process. Given the model and the number of training images, the training work
-    and throughput are stored too (see :func:`_training_flops`).
+    this process. Given the model, its precision policy is stored; given also the number
+    of training images, the training work and throughput (see :func:`_training_flops`).
     """
     model = facts.MODELS[model_id]
+    policy = getattr(keras_model, "dtype_policy", None)
+    if policy is not None:  # the number format it trained in, which sets its speed
+        extra.setdefault("precision", policy.name)
     if keras_model is not None and train_samples:
         samples_per_s = train_samples * epochs / train_seconds
         flops = _training_flops(keras_model)

@@ -398,6 +398,23 @@ def test_record_result_stores_throughput(tmp_path, monkeypatch):
     assert entry["train_gflop_per_s"] == round(3 * 2 * 100 * 10 * 500 / 1e9, 2)
 
 
+def test_record_result_stores_the_precision_the_model_trained_in(tmp_path, monkeypatch):
+    coursekit.quiet_tensorflow_import()
+    import keras
+
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
+    common = dict(epochs=1, batch_size=1, train_seconds=1.0, test_accuracy=0.5, test_loss=1.0)
+    plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        mixed = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert coursekit.record_result("B1", keras_model=plain, **common)["precision"] == "float32"
+    assert coursekit.record_result("B2", keras_model=mixed, **common)["precision"] == "mixed_bfloat16"
+    assert "precision" not in coursekit.record_result("B3", **common)
+
+
 def test_written_files_are_readable_by_others(tmp_path, monkeypatch):
     import stat
 

@@ -4,9 +4,11 @@
 
 1. Executes every notebook in full (as `make run` does), timing each one.
 2. Times the quick test suite over the notebooks (`pytest notebooks`), as CI runs it.
-3. Measures this machine's float32 matrix-multiply rate with TensorFlow, the ceiling
-   for dense and convolution layers, and reports each model's training throughput
-   (FLOPs per image x images per second, from figures/results.json) against it.
+3. Measures this machine's float32 and bfloat16 matrix-multiply rates with TensorFlow,
+   the ceilings for dense and convolution layers in each number format, and reports
+   each model's training throughput (FLOPs per image x images per second, from
+   figures/results.json) against the float32 rate and against the rate of the format
+   the model trained in.
 """
 
 from __future__ import annotations
@@ -28,19 +30,20 @@ REPO = Path(__file__).resolve().parent.parent
 FIGURES = REPO / "figures"
 
 
-def matmul_gflops(size: int = 2048, repeats: int = 30) -> float:
+def matmul_gflops(dtype: str = "float32", size: int = 2048, repeats: int = 30) -> float:
     import coursekit
 
     coursekit.quiet_tensorflow_import()
     import tensorflow as tf
 
-    a = tf.random.stateless_normal((size, size), seed=(1, 2))
-    b = tf.random.stateless_normal((size, size), seed=(3, 4))
+    a = tf.cast(tf.random.stateless_normal((size, size), seed=(1, 2)), dtype)
+    b = tf.cast(tf.random.stateless_normal((size, size), seed=(3, 4)), dtype)
+    scale = tf.constant(1e-3, dtype)
 
     @tf.function
     def chain(x):
         for _ in range(repeats):
-            x = tf.matmul(x, b) * 1e-3
+            x = tf.matmul(x, b) * scale
         return x
 
     chain(a).numpy()  # trace and warm up
@@ -99,22 +102,27 @@ def main(argv=None) -> int:
     if not any(training_work(entry) for entry in results.values()):
         return stop("figures/results.json records no model's training work: "
                     "run `make run` first")
-    peak = matmul_gflops()
+    peak = matmul_gflops("float32")
+    # the rate each model's own number format can reach (its compute dtype)
+    peaks = {"float32": peak, "mixed_bfloat16": matmul_gflops("bfloat16")}
 
     lines = [
         "# Benchmark",
         "",
         f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), no GPU. "
-        f"Measured float32 matmul rate (TensorFlow, 2048x2048): **{peak:.0f} GFLOP/s**.",
+        f"Measured float32 matmul rate (TensorFlow, 2048x2048): **{peak:.0f} GFLOP/s**; "
+        f"bfloat16: {peaks['mixed_bfloat16']:.0f} GFLOP/s "
+        f"({peaks['mixed_bfloat16'] / peak:.1f}x the float32 rate).",
         "",
         "## Training, per model (full runs, from figures/results.json)",
         "",
         "Training work is GFLOP per image x training images x epochs; the last column is "
         "the test accuracy over `make seeds` (figures/seeds.json) beside the tutorial's floor.",
         "",
-        "| Model | Epochs | Train images | Training work (GFLOP) | Training s | GFLOP/s "
-        "| % of matmul rate | Test accuracy | Across seeds: mean ± sd (floor) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| Model | Precision | Epochs | Train images | Training work (GFLOP) | Training s "
+        "| GFLOP/s | % of float32 matmul rate | % of its precision's matmul rate "
+        "| Test accuracy | Across seeds: mean ± sd (floor) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     seeds = json.loads((FIGURES / "seeds.json").read_text()) if (FIGURES / "seeds.json").exists() else {}
     total_work = total_seconds = 0.0
@@ -126,19 +134,26 @@ def main(argv=None) -> int:
         rate = work / entry["train_seconds"] if work else None
         spread = seeds.get(model_id)
         floor_note = f" (floor {spread['floor']})" if spread else ""
+        precision = entry.get("precision", "")
+        own_peak = peaks.get(precision)
         lines.append(
-            f"| {model_id} | {entry['epochs']} | {entry.get('train_samples', '')} "
+            f"| {model_id} | {precision} | {entry['epochs']} | {entry.get('train_samples', '')} "
             f"| {f'{work:,.0f}' if work else ''} | {entry['train_seconds']:.1f} "
             f"| {f'{rate:.1f}' if rate else ''} | {f'{100 * rate / peak:.0f}%' if rate else ''} "
+            f"| {f'{100 * rate / own_peak:.0f}%' if rate and own_peak else ''} "
             f"| {entry['test_accuracy']:.4f} "
             f"| {across_seeds(spread)}{floor_note} |")
     overall = total_work / total_seconds
-    lines.append(f"| **all** | | | **{total_work:,.0f}** | **{total_seconds:.0f}** "
-                 f"| **{overall:.1f}** | **{100 * overall / peak:.0f}%** | | |")
+    lines.append(f"| **all** | | | | **{total_work:,.0f}** | **{total_seconds:.0f}** "
+                 f"| **{overall:.1f}** | **{100 * overall / peak:.0f}%** | | | |")
     lines += ["", "FLOPs count the multiply-adds of Conv2D and Dense layers, x3 for training; "
               "images/s is over the whole `fit` (validation included). Models trained with "
-              "the `mixed_bfloat16` policy can pass 100%: bfloat16 instructions do about "
-              "twice the work of float32 ones on this CPU.",
+              "the `mixed_bfloat16` policy can pass 100% of the float32 rate, since this "
+              "CPU multiplies bfloat16 matrices faster. The small models stay far below "
+              "either rate: their layers are too small to keep the matrix units busy "
+              "(a first convolution on grey images has one input channel), and much of each step is work "
+              "that counts no FLOPs here: dropout's random masks, the optimizer's update "
+              "of every weight, augmentation and validation.",
               "", "## Whole notebooks (wall time, kernel start-up included)", "",
               "| Notebook | Full run (s) |", "|---|---|"]
     lines += [f"| {name} | {seconds:.0f} |" for name, seconds in notebook_times.items()]
