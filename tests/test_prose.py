@@ -371,6 +371,9 @@ CLAIMS = [
     Holds(L03, r"well above 0\.9433 with every seed", lambda p: p.across_seeds("B4", "min") > floor("B4")),
 
     # 04: MLP vs CNN vs deep CNN
+    Holds(L04, r"under a minute for all three models \(most of it for the deep CNN\)",
+          lambda p: sum(p.result(m, "train_seconds") for m in ("B2", "B5", "B6")) < 60
+          and max(("B2", "B5", "B6"), key=lambda m: p.result(m, "train_seconds")) == "B6"),
     Stated(L04, r"the MLP \(B2\) gets (?P<n>[\d.]+)% of the digits right",
            lambda p: percent(lesson04_row(p, "B2")["accuracy"])),
     Stated(L04, r"the small CNN \(B5\) (?P<n>[\d.]+)%", lambda p: percent(lesson04_row(p, "B5")["accuracy"])),
@@ -456,9 +459,14 @@ CLAIMS = [
           lambda p: p.across_seeds("B7", "min") > Decimal("0.991") == floor("B7")),
 
     # 06: Fashion-MNIST
-    Holds(L06, r"starts at `LEARNING_RATE`, 0\.002 \(twice Adam's default\)",
-          lambda p: p.code(r"^LEARNING_RATE = ([\d.]+)") == Decimal("0.002")),
-    Holds(L06, r"\*\*18 epochs\*\* instead of 10", lambda p: p.code(r"^EPOCHS = 1 if QUICK else (\d+)") == 18),
+    Holds(L06, r"about a minute \(20 epochs of a few seconds each\)",
+          lambda p: p.code(r"^EPOCHS = 1 if QUICK else (\d+)") == p.result("C1", "epochs") == 20
+          and p.result("C1", "train_seconds") < 90),
+    Holds(L06, r"\*\*batches of 256\*\* \(`BATCH_SIZE`\), twice the tutorial's",
+          lambda p: p.code(r"^BATCH_SIZE = (\d+)") == 2 * 128),
+    Holds(L06, r"starts at `LEARNING_RATE`, 0\.004, four times Adam's default",
+          lambda p: p.code(r"^LEARNING_RATE = ([\d.]+)") == Decimal("0.004") == 4 * Decimal("0.001")),
+    Holds(L06, r"\*\*20 epochs\*\* instead of 10", lambda p: p.code(r"^EPOCHS = 1 if QUICK else (\d+)") == 20),
     Holds(L06, r"\*\*label smoothing\*\* \(`LABEL_SMOOTHING`, 0\.1\)",
           lambda p: p.code(r"^LABEL_SMOOTHING = ([\d.]+)") == Decimal("0.1")),
     # Keras's smoothed target: 1 - s + s/10 for the right class, s/10 for the nine others.
@@ -498,8 +506,8 @@ CLAIMS = [
             r"averages 0\.\d+ \(standard deviation (?P<n>0\.\d+)\), and its lowest",
             r"and its lowest, (?P<n>0\.\d+), is above the tutorial's 0\.9191 too"),
     Holds(L06, r"is above the tutorial's 0\.9191 too", lambda p: p.across_seeds("C1", "min") > Decimal("0.9191") == floor("C1")),
-    Stated(L06, r"a T-shirt/top taken for a shirt, (?P<n>\d+) of the 1,000 test T-shirts/tops",
-           lambda p: p.printed(r"most frequent mistake: T-shirt/top predicted as Shirt \((\d+) of 1000")),
+    Stated(L06, r"a shirt taken for a T-shirt/top, (?P<n>\d+) of the 1,000 test shirts",
+           lambda p: p.printed(r"most frequent mistake: Shirt predicted as T-shirt/top \((\d+) of 1000")),
     Holds(L06, r"Shirt is the weakest class", lambda p: lowest(fashion_classes(p), 1) == {"Shirt"}),
     Stated(L06, r"with only (?P<n>[\d.]+)% of shirts recognised", lambda p: percent(fashion_classes(p)["Shirt"])),
     Holds(L06, r"the four weakest classes are the four upper-body garments",
@@ -533,6 +541,11 @@ CLAIMS = [
           lambda p: p.code(r"^PEAK_LEARNING_RATE = ([\d.]+)") == Decimal("0.002")
           and p.code(r"^WARMUP_FRACTION = ([\d.]+)") == Decimal("0.1")
           and p.printed(r"learning rate ([\d.]+) at step 0", after=True) == 0),
+    Holds(L07, r"a few minutes at most, depending on how busy it is",
+          lambda p: notebook_seconds(L07) < 360),
+    Holds(L07, r"Part 2 is five epochs of 15 to 45 seconds each",
+          lambda p: p.result("D1", "epochs") == 5
+          and 15 <= p.result("D1", "train_seconds") / p.result("D1", "epochs") <= 45),
     Holds(L07, r"With these, \*\*5 epochs\*\* \(`EPOCHS`\) instead of 10", lambda p: p.code(r"^EPOCHS = 1 if QUICK else (\d+)") == 5),
     Holds(L07, r"\*\*batches of 64\*\* \(`FINAL_BATCH_SIZE`\) instead of 128",
           lambda p: (p.code(r"^FINAL_BATCH_SIZE = (\d+)"), p.code(r"^BATCH_SIZE = (\d+)")) == (64, 128)),
