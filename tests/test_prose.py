@@ -543,9 +543,9 @@ CLAIMS = [
           and p.printed(r"learning rate ([\d.]+) at step 0", after=True) == 0),
     Holds(L07, r"a few minutes at most, depending on how busy it is",
           lambda p: notebook_seconds(L07) < 360),
-    Holds(L07, r"Part 2 is five epochs of 15 to 45 seconds each",
+    Holds(L07, r"Part 2 is five epochs of 10 to 45 seconds each",
           lambda p: p.result("D1", "epochs") == 5
-          and 15 <= p.result("D1", "train_seconds") / p.result("D1", "epochs") <= 45),
+          and 10 <= p.result("D1", "train_seconds") / p.result("D1", "epochs") <= 45),
     Holds(L07, r"With these, \*\*5 epochs\*\* \(`EPOCHS`\) instead of 10", lambda p: p.code(r"^EPOCHS = 1 if QUICK else (\d+)") == 5),
     Holds(L07, r"\*\*batches of 64\*\* \(`FINAL_BATCH_SIZE`\) instead of 128",
           lambda p: (p.code(r"^FINAL_BATCH_SIZE = (\d+)"), p.code(r"^BATCH_SIZE = (\d+)")) == (64, 128)),
