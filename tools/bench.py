@@ -150,10 +150,10 @@ def main(argv=None) -> int:
               "images/s is over the whole `fit` (validation included). Models trained with "
               "the `mixed_bfloat16` policy can pass 100% of the float32 rate, since this "
               "CPU multiplies bfloat16 matrices faster. The small models stay far below "
-              "either rate: their layers are too small to keep the matrix units busy "
-              "(a first convolution on grey images has one input channel), and much of each step is work "
-              "that counts no FLOPs here: dropout's random masks, the optimizer's update "
-              "of every weight, augmentation and validation.",
+              "either rate: their layers are too small to keep the matrix units busy (a "
+              "first convolution on grey images has one input channel), and much of each "
+              "step is work that counts no FLOPs here: dropout's random masks, the "
+              "optimizer's update of every weight, augmentation and validation.",
               "", "## Whole notebooks (wall time, kernel start-up included)", "",
               "| Notebook | Full run (s) |", "|---|---|"]
     lines += [f"| {name} | {seconds:.0f} |" for name, seconds in notebook_times.items()]
