@@ -120,3 +120,17 @@ def test_site_lists_the_real_drawings_accuracy_of_the_shapes_models():
     said = build_site.model_result({"test_accuracy": 1.0, "quickdraw_test_accuracy": 0.9778})
     assert said == "100.0% test accuracy on its own test drawings, 97.8% on real drawings by other people (Quick, Draw!)"
     assert build_site.model_result({"test_accuracy": 0.9682}) == "96.8% test accuracy"
+
+
+def test_distance_to_peak_bounds_the_course_by_its_slow_models():
+    results = {  # 400 GFLOP in 1 s, 300 GFLOP in 3 s, and a model without recorded work
+        "fast": {"train_gflop_per_sample": 0.004, "train_samples": 50_000, "epochs": 2, "train_seconds": 1.0},
+        "slow": {"train_gflop_per_sample": 0.002, "train_samples": 50_000, "epochs": 3, "train_seconds": 3.0},
+        "untimed": {"epochs": 1, "train_seconds": 9.0},
+    }
+    assert bench.distance_to_peak(results, peak=350.0) == (
+        "At 100% of the float32 rate this training work would take 2 s. The models below "
+        "half that rate (slow) took 3 s on their own: even if every other model trained in "
+        "no time, the course would reach at most 67% of the rate.")
+    assert bench.distance_to_peak(results, peak=150.0) == (
+        "At 100% of the float32 rate this training work would take 5 s.")

@@ -60,6 +60,26 @@ def training_work(entry: dict) -> float:
     return entry.get("train_gflop_per_sample", 0) * entry.get("train_samples", 0) * entry["epochs"]
 
 
+def distance_to_peak(results: dict, peak: float) -> str:
+    """Say what 100% of the float32 rate would take, and what the slow models alone allow.
+
+    The models below half the rate bound the whole course from above: even if every
+    other model trained in no time, their seconds alone hold the overall rate down.
+    """
+    trained = {model_id: entry for model_id, entry in sorted(results.items()) if training_work(entry)}
+    total_work = sum(training_work(entry) for entry in trained.values())
+    slow = [model_id for model_id, entry in trained.items()
+            if training_work(entry) / entry["train_seconds"] < peak / 2]
+    slow_seconds = sum(trained[model_id]["train_seconds"] for model_id in slow)
+    text = f"At 100% of the float32 rate this training work would take {total_work / peak:.0f} s."
+    if slow:
+        text += (f" The models below half that rate ({', '.join(slow)}) took "
+                 f"{slow_seconds:.0f} s on their own: even if every other model trained in no "
+                 f"time, the course would reach at most "
+                 f"{100 * total_work / slow_seconds / peak:.0f}% of the rate.")
+    return text
+
+
 def time_quick_suite() -> float | None:
     """Seconds the quick suite took, or None if it failed (a failed run times nothing)."""
     start = time.perf_counter()
@@ -154,6 +174,7 @@ def main(argv=None) -> int:
               "first convolution on grey images has one input channel), and much of each "
               "step is work that counts no FLOPs here: dropout's random masks, the "
               "optimizer's update of every weight, augmentation and validation.",
+              "", distance_to_peak(results, peak),
               "", "## Whole notebooks (wall time, kernel start-up included)", "",
               "| Notebook | Full run (s) |", "|---|---|"]
     lines += [f"| {name} | {seconds:.0f} |" for name, seconds in notebook_times.items()]
