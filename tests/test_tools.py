@@ -91,6 +91,7 @@ def test_code_hash_sees_every_change_to_the_code():
 def test_bench_writes_nothing_after_a_failed_full_run(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(bench, "FIGURES", tmp_path)
     monkeypatch.setattr(run_notebooks, "main", lambda argv: 1)
+    monkeypatch.setattr(bench, "matmul_gflops", lambda dtype: 300.0)  # no need to measure
 
     assert bench.main(["--skip-quick"]) == 1
 
@@ -134,3 +135,9 @@ def test_distance_to_peak_bounds_the_course_by_its_slow_models():
         "no time, the course would reach at most 67% of the rate.")
     assert bench.distance_to_peak(results, peak=150.0) == (
         "At 100% of the float32 rate this training work would take 5 s.")
+
+
+def test_bench_takes_the_matmul_rate_before_and_after_the_notebooks():
+    assert bench.rate_drift(300.0, 340.0) == (
+        " (the mean of 300 before the notebooks and 340 after them: the machine's load moved it by 12%)")
+    assert bench.rate_drift(None, 340.0) == " (measured after the notebooks)"

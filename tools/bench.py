@@ -55,6 +55,14 @@ def matmul_gflops(dtype: str = "float32", size: int = 2048, repeats: int = 30) -
     return 2 * size**3 * repeats / best / 1e9
 
 
+def rate_drift(before: float | None, after: float) -> str:
+    """The words after the reference rate: how it was measured, and how far it moved."""
+    if before is None:
+        return " (measured after the notebooks)"
+    return (f" (the mean of {before:.0f} before the notebooks and {after:.0f} after them: "
+            f"the machine's load moved it by {abs(after - before) / ((before + after) / 2):.0%})")
+
+
 def training_work(entry: dict) -> float:
     """GFLOP a model's training took: per image x images x epochs (0 if not recorded)."""
     return entry.get("train_gflop_per_sample", 0) * entry.get("train_samples", 0) * entry["epochs"]
@@ -100,8 +108,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     times_file = FIGURES / "notebook_times.json"
+    rate_before = None
     if not args.skip_full:
         from tools import run_notebooks
+        rate_before = matmul_gflops("float32")
         status = run_notebooks.main(["--times", str(times_file)])
         if status:
             return stop(f"the full run failed (exit {status}, see above)", status)
@@ -122,7 +132,9 @@ def main(argv=None) -> int:
     if not any(training_work(entry) for entry in results.values()):
         return stop("figures/results.json records no model's training work: "
                     "run `make run` first")
-    peak = matmul_gflops("float32")
+    rate_after = matmul_gflops("float32")
+    # The machine is shared: its rate can drift during a run, so take both ends.
+    peak = rate_after if rate_before is None else (rate_before + rate_after) / 2
     # the rate each model's own number format can reach (its compute dtype)
     peaks = {"float32": peak, "mixed_bfloat16": matmul_gflops("bfloat16")}
 
@@ -130,7 +142,8 @@ def main(argv=None) -> int:
         "# Benchmark",
         "",
         f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), no GPU. "
-        f"Measured float32 matmul rate (TensorFlow, 2048x2048): **{peak:.0f} GFLOP/s**; "
+        f"Measured float32 matmul rate (TensorFlow, 2048x2048): **{peak:.0f} GFLOP/s**"
+        f"{rate_drift(rate_before, rate_after)}; "
         f"bfloat16: {peaks['mixed_bfloat16']:.0f} GFLOP/s "
         f"({peaks['mixed_bfloat16'] / peak:.1f}x the float32 rate).",
         "",
