@@ -140,4 +140,4 @@ def test_distance_to_peak_bounds_the_course_by_its_slow_models():
 def test_bench_takes_the_matmul_rate_before_and_after_the_notebooks():
     assert bench.rate_drift(300.0, 340.0) == (
         " (the mean of 300 before the notebooks and 340 after them: the machine's load moved it by 12%)")
-    assert bench.rate_drift(None, 340.0) == " (measured after the notebooks)"
+    assert bench.rate_drift(None, 340.0) == " (measured once: this bench reused the notebooks' last full run)"

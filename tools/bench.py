@@ -58,7 +58,7 @@ def matmul_gflops(dtype: str = "float32", size: int = 2048, repeats: int = 30) -
 def rate_drift(before: float | None, after: float) -> str:
     """The words after the reference rate: how it was measured, and how far it moved."""
     if before is None:
-        return " (measured after the notebooks)"
+        return " (measured once: this bench reused the notebooks' last full run)"
     return (f" (the mean of {before:.0f} before the notebooks and {after:.0f} after them: "
             f"the machine's load moved it by {abs(after - before) / ((before + after) / 2):.0%})")
 
