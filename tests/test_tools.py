@@ -141,3 +141,5 @@ def test_bench_takes_the_matmul_rate_before_and_after_the_notebooks():
     assert bench.rate_drift(300.0, 340.0) == (
         " (the mean of 300 before the notebooks and 340 after them: the machine's load moved it by 12%)")
     assert bench.rate_drift(None, 340.0) == " (measured once: this bench reused the notebooks' last full run)"
+    assert bench.both_ends(1300.0, 1420.0) == "1300 before, 1420 after; "
+    assert bench.both_ends(None, 1420.0) == ""

@@ -4,7 +4,8 @@
 
 1. Executes every notebook in full (as `make run` does), timing each one.
 2. Times the quick test suite over the notebooks (`pytest notebooks`), as CI runs it.
-3. Measures this machine's float32 and bfloat16 matrix-multiply rates with TensorFlow,
+3. Measures this machine's float32 and bfloat16 matrix-multiply rates with TensorFlow
+   (before the notebooks and after them, taking the mean),
    the ceilings for dense and convolution layers in each number format, and reports
    each model's training throughput (FLOPs per image x images per second, from
    figures/results.json) against the float32 rate and against the rate of the format
@@ -27,6 +28,7 @@ from coursekit.results import read_results
 from tools.update_readme import across_seeds
 
 REPO = Path(__file__).resolve().parent.parent
+DTYPES = ("float32", "bfloat16")  # the matmul rates measured, before and after the notebooks
 FIGURES = REPO / "figures"
 
 
@@ -61,6 +63,11 @@ def rate_drift(before: float | None, after: float) -> str:
         return " (measured once: this bench reused the notebooks' last full run)"
     return (f" (the mean of {before:.0f} before the notebooks and {after:.0f} after them: "
             f"the machine's load moved it by {abs(after - before) / ((before + after) / 2):.0%})")
+
+
+def both_ends(before: float | None, after: float) -> str:
+    """The two readings behind a mean rate, shortly (nothing if there was only one)."""
+    return "" if before is None else f"{before:.0f} before, {after:.0f} after; "
 
 
 def training_work(entry: dict) -> float:
@@ -108,10 +115,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     times_file = FIGURES / "notebook_times.json"
-    rate_before = None
+    rates_before = None
     if not args.skip_full:
         from tools import run_notebooks
-        rate_before = matmul_gflops("float32")
+        rates_before = {dtype: matmul_gflops(dtype) for dtype in DTYPES}
         status = run_notebooks.main(["--times", str(times_file)])
         if status:
             return stop(f"the full run failed (exit {status}, see above)", status)
@@ -132,20 +139,24 @@ def main(argv=None) -> int:
     if not any(training_work(entry) for entry in results.values()):
         return stop("figures/results.json records no model's training work: "
                     "run `make run` first")
-    rate_after = matmul_gflops("float32")
-    # The machine is shared: its rate can drift during a run, so take both ends.
-    peak = rate_after if rate_before is None else (rate_before + rate_after) / 2
+    rates_after = {dtype: matmul_gflops(dtype) for dtype in DTYPES}
+    # The machine is shared: its rates can drift during a run, so take both ends.
+    rates = {dtype: rates_after[dtype] if rates_before is None
+             else (rates_before[dtype] + rates_after[dtype]) / 2 for dtype in DTYPES}
+    before = rates_before or {}
+    peak = rates["float32"]
     # the rate each model's own number format can reach (its compute dtype)
-    peaks = {"float32": peak, "mixed_bfloat16": matmul_gflops("bfloat16")}
+    peaks = {"float32": peak, "mixed_bfloat16": rates["bfloat16"]}
 
     lines = [
         "# Benchmark",
         "",
         f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), no GPU. "
         f"Measured float32 matmul rate (TensorFlow, 2048x2048): **{peak:.0f} GFLOP/s**"
-        f"{rate_drift(rate_before, rate_after)}; "
+        f"{rate_drift(before.get('float32'), rates_after['float32'])}; "
         f"bfloat16: {peaks['mixed_bfloat16']:.0f} GFLOP/s "
-        f"({peaks['mixed_bfloat16'] / peak:.1f}x the float32 rate).",
+        f"({both_ends(before.get('bfloat16'), rates_after['bfloat16'])}"
+        f"{peaks['mixed_bfloat16'] / peak:.1f}x the float32 rate).",
         "",
         "## Training, per model (full runs, from figures/results.json)",
         "",
