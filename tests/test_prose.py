@@ -96,22 +96,16 @@ class Prose:
                 return {name.strip(): number(value) for name, value in pairs}
         raise LookupError(f"no output before it matches {pattern!r}")
 
-    def epochs(self, nth: int = 0) -> list:
-        """The per-epoch metrics of the nth nearest training log before this cell."""
-        logs = [cell for cell in self._code_cells(after=False) if "val_accuracy:" in output_text(cell)]
+    def epochs(self, nth: int = 0, after: bool = False) -> list:
+        """The per-epoch metrics of the nth nearest training log before this cell (or after
+        it); ``ms_per_step`` is the epoch's time per step, where Keras printed it in ms."""
+        logs = [cell for cell in self._code_cells(after) if "val_accuracy:" in output_text(cell)]
         if len(logs) <= nth:
-            raise LookupError(f"fewer than {nth + 1} training logs before it")
+            raise LookupError(f"fewer than {nth + 1} training logs {'after' if after else 'before'} it")
         lines = re.findall(r"^\d+/\d+ - .*$", output_text(logs[nth]), re.MULTILINE)
-        return [{key: number(value) for key, value in re.findall(r"(\w+): ([\d.]+)", line)}
-                for line in lines]
-
-    def printed_steps(self, after: bool = False) -> list:
-        """Milliseconds per step of each epoch in the nearest training log."""
-        for cell in self._code_cells(after):
-            steps = re.findall(r"^\d+/\d+ - \d+s - (\d+)ms/step", output_text(cell), re.MULTILINE)
-            if steps:
-                return [number(step) for step in steps]
-        raise LookupError(f"no training log {'after' if after else 'before'} it")
+        pairs = [re.findall(r"(\w+): ([\d.]+)", line)
+                 + [("ms_per_step", ms) for ms in re.findall(r" - (\d+)ms/step", line)] for line in lines]
+        return [{key: number(value) for key, value in line} for line in pairs]
 
     def code(self, pattern: str) -> Decimal:
         """A value set in the notebook's code (first match in any code cell)."""
@@ -568,7 +562,7 @@ CLAIMS = [
     Holds(L07, r"With autotuning off, as below, every epoch used both cores",
           lambda p: "options.autotune.enabled = False" in p.cells[p.index + 1].source
           and "train_batches" in p.cells[p.index + 3].source
-          and even_epochs(p.printed_steps(after=True))),
+          and even_epochs([epoch["ms_per_step"] for epoch in p.epochs(after=True)])),
     Holds(L07, r"an epoch took less than the 67–80 seconds per epoch",
           lambda p: p.printed(r"training took \d+ s \(([\d.]+) s per epoch") < 67),
     Holds(L07, r"stay much closer together than in Part 1",

@@ -115,7 +115,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     times_file = FIGURES / "notebook_times.json"
-    rates_before = None
+    rates_before = {}  # stays empty when the notebooks do not run here
     if not args.skip_full:
         from tools import run_notebooks
         rates_before = {dtype: matmul_gflops(dtype) for dtype in DTYPES}
@@ -141,9 +141,8 @@ def main(argv=None) -> int:
                     "run `make run` first")
     rates_after = {dtype: matmul_gflops(dtype) for dtype in DTYPES}
     # The machine is shared: its rates can drift during a run, so take both ends.
-    rates = {dtype: rates_after[dtype] if rates_before is None
-             else (rates_before[dtype] + rates_after[dtype]) / 2 for dtype in DTYPES}
-    before = rates_before or {}
+    rates = {dtype: (rates_before[dtype] + rates_after[dtype]) / 2 if rates_before
+             else rates_after[dtype] for dtype in DTYPES}
     peak = rates["float32"]
     # the rate each model's own number format can reach (its compute dtype)
     peaks = {"float32": peak, "mixed_bfloat16": rates["bfloat16"]}
@@ -153,9 +152,9 @@ def main(argv=None) -> int:
         "",
         f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), no GPU. "
         f"Measured float32 matmul rate (TensorFlow, 2048x2048): **{peak:.0f} GFLOP/s**"
-        f"{rate_drift(before.get('float32'), rates_after['float32'])}; "
+        f"{rate_drift(rates_before.get('float32'), rates_after['float32'])}; "
         f"bfloat16: {peaks['mixed_bfloat16']:.0f} GFLOP/s "
-        f"({both_ends(before.get('bfloat16'), rates_after['bfloat16'])}"
+        f"({both_ends(rates_before.get('bfloat16'), rates_after['bfloat16'])}"
         f"{peaks['mixed_bfloat16'] / peak:.1f}x the float32 rate).",
         "",
         "## Training, per model (full runs, from figures/results.json)",
