@@ -13,14 +13,15 @@
 ``choose_precision()`` the 16- or 32-bit number format this hardware computes fastest
 ``quiet_tensorflow_import()``, ``display_path(path)``, ``folder_setting(env, default)``
 ``facts``              models, tutorial numbers, floors, the repository (``course.toml``)
-``lessons``            functions a lesson taught, for later lessons (``plot_history``)
+``lessons``            functions a lesson taught, for later lessons (``plot_history``,
+                       ``batches``); imported on its own, since it brings TensorFlow
 =====================  ==================================================================
 
 One module per job: settings, datasets, outputs, results, images, display, facts, paths,
 precision; ``install`` is what a notebook opened alone runs to install the course.
 """
 
-from . import facts, lessons
+from . import facts
 from .datasets import DATASETS, load_data
 from .display import quiet_tensorflow_import, save_model_diagram
 from .errors import CourseError, DataError, SettingError
@@ -34,7 +35,7 @@ from .settings import check_settings, folder_setting, quick_mode, run_seed
 __version__ = "2.0.0"
 
 __all__ = [
-    "facts", "lessons",
+    "facts",
     "quick_mode", "run_seed", "folder_setting", "check_settings",
     "DATASETS", "load_data",
     "output_dir", "display_path", "save_figure", "model_path",

@@ -9,7 +9,7 @@ import pytest
 from coursekit import lessons
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-TAUGHT_IN = {"plot_history": "02_mnist_mlp.ipynb"}
+TAUGHT_IN = {"plot_history": "02_mnist_mlp.ipynb", "batches": "06_fashion_mnist.ipynb"}
 
 
 @pytest.mark.parametrize("name", lessons.__all__)

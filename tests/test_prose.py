@@ -485,6 +485,10 @@ CLAIMS = [
     Holds(L06, r"this loss cannot fall below about 0\.50",
           lambda p: round(-(Decimal("0.91") * Decimal("0.91").ln() + 9 * Decimal("0.01") * Decimal("0.01").ln()), 2)
           == Decimal("0.50")),
+    Holds(L06, r"with it off every epoch below uses both cores",
+          lambda p: "options.autotune.enabled = False" in p.cells[p.index + 1].source
+          and "fit(train_batches" in p.cells[p.index + 7].source
+          and even_epochs([epoch["ms_per_step"] for epoch in p.epochs(after=True)])),
     Holds(L06, r"Training took a few seconds per epoch on the 2-core CPU that ran this notebook",
           lambda p: p.printed(r"training took \d+ s \(([\d.]+) s per epoch") < 15),
     Stated(L06, r"validation accuracy \((?P<n>0\.\d+) against 0\.\d+ in the last epoch\)",
@@ -560,8 +564,8 @@ CLAIMS = [
     Holds(L07, r"\*\*label smoothing\*\* \(`LABEL_SMOOTHING`, 0\.1, as in lessons 05 and 06\)",
           lambda p: p.code(r"^LABEL_SMOOTHING = ([\d.]+)") == Decimal("0.1")),
     Holds(L07, r"With autotuning off, as below, every epoch used both cores",
-          lambda p: "options.autotune.enabled = False" in p.cells[p.index + 1].source
-          and "train_batches" in p.cells[p.index + 3].source
+          lambda p: "train_batches = batches(" in p.cells[p.index + 1].source
+          and "fit(train_batches" in p.cells[p.index + 3].source
           and even_epochs([epoch["ms_per_step"] for epoch in p.epochs(after=True)])),
     Holds(L07, r"an epoch took less than the 67–80 seconds per epoch",
           lambda p: p.printed(r"training took \d+ s \(([\d.]+) s per epoch") < 67),
