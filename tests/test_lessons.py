@@ -3,8 +3,11 @@
 import inspect
 from pathlib import Path
 
+import keras
 import nbformat
+import numpy as np
 import pytest
+import tensorflow as tf
 
 from coursekit import lessons
 
@@ -40,10 +43,6 @@ def test_later_lessons_import_it_instead_of_writing_it_again():
 def batch_orders(feed, seed=9, epochs=3):
     """The labels of the first batch ``fit`` trains on in each epoch, for a run seeded as
     the lessons seed theirs; ``feed`` is "arrays" (fit's own shuffling) or "batches"."""
-    import keras
-    import numpy as np
-    import tensorflow as tf
-
     first_batches = []
 
     class Recorder(keras.Model):  # records the batches instead of training on them
@@ -57,11 +56,13 @@ def batch_orders(feed, seed=9, epochs=3):
     model = Recorder(inputs, keras.layers.Dense(1)(inputs))
     model.compile(optimizer="sgd", loss="mse")
     x, y = np.arange(20, dtype="float32").reshape(20, 1), np.arange(20, dtype="float32")
+    batch_size = 5
     if feed == "arrays":
-        model.fit(x, y, batch_size=5, epochs=epochs, verbose=0)
+        model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
     else:
-        model.fit(lessons.batches(x, y, 5, shuffle=True, seed=seed), epochs=epochs, shuffle=False, verbose=0)
-    return first_batches[::4]
+        model.fit(lessons.batches(x, y, batch_size, shuffle=True, seed=seed), epochs=epochs,
+                  shuffle=False, verbose=0)
+    return first_batches[::len(x) // batch_size]
 
 
 def test_batches_draws_a_new_order_every_epoch_and_the_same_orders_every_run():
