@@ -29,6 +29,7 @@ MACHINE_TRACES = [
     (re.compile(r"Traceback \(most recent call last\)"), "a stack trace"),
     (re.compile(r"(token|api[_-]?key|password)\s*[=:]\s*\S{8,}", re.I), "a secret"),
     (re.compile(r"\b(E|W|I)\d{4} \d\d:\d\d:\d\d"), "a TensorFlow C++ log line"),
+    (re.compile(r"\b\w*Warning: "), "a Python warning (fix what it warns about)"),
 ]
 # Keras's summary() is rich output whose text/plain carries colour codes; a stream
 # with them or with carriage returns is a per-step progress bar.
