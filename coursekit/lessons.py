@@ -32,7 +32,7 @@ def plot_history(history, title):
     return fig
 
 
-# Taught in lesson 06.
+# Taught in lesson 02.
 def batches(images, labels, batch_size, shuffle=False, seed=None):
     """A tf.data pipeline of (images, labels) batches, in a new order every epoch if shuffled."""
     images, labels = tf.constant(images), tf.constant(labels)

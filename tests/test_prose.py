@@ -404,9 +404,10 @@ CLAIMS = [
     Holds(L04, r"the deeper CNN with dropout beats both and passes 99% test accuracy",
           lambda p: lesson04_row(p, "B6")["accuracy"] >= Decimal("0.99")
           and lesson04_row(p, "B6")["accuracy"] > lesson04_row(p, "B5")["accuracy"] > lesson04_row(p, "B2")["accuracy"]),
-    Holds(L04, r"B6 ends closest to its floor \(0\.9915 against 0\.99\)",
+    Holds(L04, r"B6 ends closest to its floor \(0\.\d+ against 0\.99\)",
           lambda p: min(lesson04_margins(p), key=lesson04_margins(p).get) == "B6"
-          and lesson04_row(p, "B6")["accuracy"] == Decimal("0.9915") and facts.MODELS["B6"].floor == 0.99),
+          and facts.MODELS["B6"].floor == 0.99),
+    Stated(L04, r"B6 ends closest to its floor \((?P<n>0\.\d+) against", lambda p: lesson04_row(p, "B6")["accuracy"]),
     Holds(L04, r"seed 1 is this lesson's own", lambda p: p.code(r"run_seed\((\d+)\)") == 1),
     *spread(L04, "B5", r"Over those seeds B5's test accuracy averages (?P<n>0\.\d+)",
             r"B5's test accuracy averages 0\.\d+ \(standard deviation (?P<n>0\.\d+)",
@@ -486,8 +487,8 @@ CLAIMS = [
           lambda p: round(-(Decimal("0.91") * Decimal("0.91").ln() + 9 * Decimal("0.01") * Decimal("0.01").ln()), 2)
           == Decimal("0.50")),
     Holds(L06, r"with it off every epoch below uses both cores",
-          lambda p: "options.autotune.enabled = False" in p.cells[p.index + 1].source
-          and "fit(train_batches" in p.cells[p.index + 7].source
+          lambda p: "train_batches = batches(" in p.cells[p.index + 1].source
+          and "fit(train_batches" in p.cells[p.index + 5].source
           and even_epochs([epoch["ms_per_step"] for epoch in p.epochs(after=True)])),
     Holds(L06, r"Training took a few seconds per epoch on the 2-core CPU that ran this notebook",
           lambda p: p.printed(r"training took \d+ s \(([\d.]+) s per epoch") < 15),
@@ -633,17 +634,17 @@ CLAIMS = [
           lambda p: min(lesson08_validation(p)["E1"]) > 40),
     Holds(L08, r"Both models recognise all of their own training drawings \(100% each\)",
           lambda p: [row[0] for row in lesson08_shear(p).values()] == [100, 100]),
-    Holds(L08, r"the one with the shear is even a little ahead",
-          lambda p: all(Decimal(0) < s - a <= 10 for s, a in zip(lesson08_shear(p)["with the shear"][1:],
-                                                                lesson08_shear(p)["without it"][1:]))),
-    Stated(L08, r"a little ahead \((?P<n>[\d.]+)% against", lambda p: lesson08_shear(p)["with the shear"][1]),
-    Stated(L08, r"% against (?P<n>[\d.]+)% on the real drawings,", lambda p: lesson08_shear(p)["without it"][1]),
-    Stated(L08, r"on the real drawings, (?P<n>[\d.]+)% against", lambda p: lesson08_shear(p)["with the shear"][2]),
-    Stated(L08, r"% against (?P<n>[\d.]+)% on the other style", lambda p: lesson08_shear(p)["without it"][2]),
-    Holds(L08, r"with 60 and 90 drawings, that is three drawings and one",
+    Holds(L08, r"the one with the shear is behind on the real drawings",
+          lambda p: lesson08_shear(p)["with the shear"][1] < lesson08_shear(p)["without it"][1]
+          and lesson08_shear(p)["with the shear"][2] > lesson08_shear(p)["without it"][2]),
+    Stated(L08, r"behind on the real drawings \((?P<n>[\d.]+)% against", lambda p: lesson08_shear(p)["with the shear"][1]),
+    Stated(L08, r"% against (?P<n>[\d.]+)%\) and ahead", lambda p: lesson08_shear(p)["without it"][1]),
+    Stated(L08, r"ahead on the other style \((?P<n>[\d.]+)% against", lambda p: lesson08_shear(p)["with the shear"][2]),
+    Stated(L08, r"% against (?P<n>[\d.]+)%\); with 60", lambda p: lesson08_shear(p)["without it"][2]),
+    Holds(L08, r"with 60 and 90 drawings, that is eight drawings one way and seven the other",
           lambda p: [round((s - a) * n / 100) for s, a, n in zip(lesson08_shear(p)["with the shear"][1:],
                                                                  lesson08_shear(p)["without it"][1:], (60, 90))]
-          == [3, 1] and (p.printed(r"^real drawings: (\d+)"), p.printed(r"^generated other style: (\d+)")) == (60, 90)),
+          == [-8, 7] and (p.printed(r"^real drawings: (\d+)"), p.printed(r"^generated other style: (\d+)")) == (60, 90)),
     Stated(L08, r"in the last epoch the model with it got (?P<n>[\d.]+)% of its augmented",
            lambda p: percent(p.epochs(1)[-1]["accuracy"])),
     Stated(L08, r"right, the one without (?P<n>[\d.]+)%\.", lambda p: percent(p.epochs(0)[-1]["accuracy"])),
@@ -651,8 +652,8 @@ CLAIMS = [
     Holds(L08, r"validation accuracy stops near 70% after about ten epochs",
           lambda p: abs(sum(e["val_accuracy"] for e in p.epochs()[10:]) / len(p.epochs()[10:])
                         - Decimal("0.70")) < Decimal("0.03")),
-    Holds(L08, r"its loss rises from about 1 to over 2",
-          lambda p: round(p.epochs()[0]["val_loss"]) == 1 and p.epochs()[-1]["val_loss"] > 2),
+    Stated(L08, r"its loss rises from about (?P<n>[\d.]+) to", lambda p: p.epochs()[0]["val_loss"]),
+    Stated(L08, r"its loss rises from about [\d.]+ to (?P<n>[\d.]+):", lambda p: p.epochs()[-1]["val_loss"]),
     Stated(L08, r"E1 gets (?P<n>[\d.]+)% of the real validation drawings and",
            lambda p: lesson08_validation(p)["E1, many people"][0]),
     Stated(L08, r"drawings and (?P<n>[\d.]+)% of the generated other style right",
@@ -663,8 +664,11 @@ CLAIMS = [
            lambda p: lesson08_validation(p)["E1 + augmentation"][0]),
     Stated(L08, r"for E1 and [\d.]+% and (?P<n>[\d.]+)% for E1 with augmentation",
            lambda p: lesson08_validation(p)["E1 + augmentation"][1]),
-    Holds(L08, r"with validation just below training",
-          lambda p: Decimal(0) < p.epochs()[-1]["accuracy"] - p.epochs()[-1]["val_accuracy"] < Decimal("0.05")),
+    Stated(L08, r"rise together this time, ending at (?P<n>[\d.]+)% and",
+           lambda p: percent(p.epochs()[-1]["accuracy"])),
+    Stated(L08, r"ending at [\d.]+% and (?P<n>[\d.]+)%, where", lambda p: percent(p.epochs()[-1]["val_accuracy"])),
+    Stated(L08, r"the one-person model ended (?P<n>\d+) points apart",
+           lambda p: 100 * (p.epochs(1)[-1]["accuracy"] - p.epochs(1)[-1]["val_accuracy"])),
     Holds(L08, r"On the course's own 15 test drawings all three models score 100%",
           lambda p: [row[0] for row in lesson08_test(p).values()] == [100] * 3),
     Stated(L08, r"E1 trained on one person gets (?P<n>[\d.]+)% right", lambda p: lesson08_test(p)["E1"][1]),
