@@ -13,7 +13,7 @@ _OUTPUT_DIR = tempfile.mkdtemp(prefix="keras-course-test-")
 
 
 def pytest_configure(config):
-    os.environ.setdefault("COURSE_QUICK", "1")
+    os.environ["COURSE_QUICK"] = "1"  # even with COURSE_QUICK=0 exported in the shell
     os.environ["COURSE_OUTPUT_DIR"] = _OUTPUT_DIR
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 

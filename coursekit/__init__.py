@@ -7,18 +7,21 @@
 ``save_figure(fig, name)``, ``save_model_diagram(model, name)``, ``model_path(name)``
                        where a lesson's figures, diagrams and saved models go
 ``compare_with_tutorial(id, accuracy)``, ``record_result(id, ...)``
-                       a model's result beside its tutorial's, stored in results.json
+                       a model's result beside its floor, stored in results.json
 ``check_image_folder(path)``  a folder of images checked before Keras reads it
 ``course_path("data/samples")``  one of the course's own files, wherever the course is
 ``choose_precision()`` the 16- or 32-bit number format this hardware computes fastest
 ``quiet_tensorflow_import()``, ``display_path(path)``, ``folder_setting(env, default)``
-``facts``              models, tutorial numbers, floors, the repository (``course.toml``)
+``facts``              models, tutorial numbers, floors and whose they are, the repository
+                       (``course.toml``)
 ``lessons``            functions a lesson taught, for later lessons (``plot_history``,
                        ``batches``); imported on its own, since it brings TensorFlow
 =====================  ==================================================================
 
 One module per job: settings, datasets, outputs, results, images, display, facts, paths,
-precision; ``install`` is what a notebook opened alone runs to install the course.
+precision, errors; ``install`` is what a notebook opened alone runs to install the
+course. This package re-exports what lessons call; tools and tests import the rest
+from its module.
 """
 
 from . import facts

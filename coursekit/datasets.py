@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import DataError
 from .facts import DATASET_TITLES
-from .settings import DATA_ENV, check_settings, folder_setting
+from .settings import DATA_ENV, check_settings, data_dir_setting
 
 __all__ = ["DATASETS", "load_data", "loaded_from"]
 
@@ -369,12 +369,6 @@ def _download_verified(url: str, destination: Path, sha256: str) -> Path:
     return destination
 
 
-def _data_dir_from_env() -> Path | None:
-    return folder_setting(DATA_ENV, None,
-                          expected="mnist/, fashion-mnist/ and cifar-10/ (see README, 'Data')",
-                          otherwise="download the official files")
-
-
 def _load_local(name: str, data_dir: Path):
     folder = DATASETS[name]
     manifest = _read_manifest(data_dir)
@@ -397,7 +391,7 @@ def _load_local(name: str, data_dir: Path):
     else:
         source = ("a local rebuild, not the official files: checked against the folder's "
                   "SHA256SUMS")
-    return arrays, source, files
+    return arrays, source
 
 
 def _find_cifar_archive(folder: Path, manifest: dict[str, str]) -> Path:
@@ -441,11 +435,11 @@ def load_data(name: str):
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
     check_settings()
-    data_dir = _data_dir_from_env()
+    data_dir = data_dir_setting()
     if data_dir is None:
         arrays, source = _load_online(name)
     else:
-        arrays, source, _ = _load_local(name, data_dir)
+        arrays, source = _load_local(name, data_dir)
         source += f" ({DATA_ENV})"
     (x_train, _), (x_test, _) = arrays
     _LOADED_FROM[name] = source

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -20,13 +21,28 @@ _STARTUP_NOISE = re.compile(
 )
 
 
+class RetracingWarningFilter(logging.Filter):
+    """Drops TensorFlow's "N out of the last M calls to <function ...> triggered
+    tf.function retracing" warning, and nothing else.
+
+    Keras traces one training function per model, so a lesson that builds and trains
+    several models in a loop (lesson 08) triggers it, although nothing is traced more
+    than each new model needs. The warning is harmless there, and it carries a memory
+    address that differs on every run.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
 def quiet_tensorflow_import() -> None:
     """Import TensorFlow without its start-up INFO lines reaching the notebook.
 
     TensorFlow 2.21 writes two INFO lines (with a timestamp and a process id) to the
     C-level stderr on import, before any log-level setting applies. They would clutter
     every lesson and differ on every run, so they are dropped here; anything else
-    TensorFlow writes while importing is passed on.
+    TensorFlow writes while importing is passed on. Its Python logger also stops
+    passing on the retracing warning (see :class:`RetracingWarningFilter`).
     """
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     # Level 3 also hides TensorFlow 2.21's harmless "NodeDef mentions attribute
@@ -46,8 +62,9 @@ def quiet_tensorflow_import() -> None:
             for line in captured.read().decode(errors="replace").splitlines():
                 if line.strip() and not _STARTUP_NOISE.search(line):
                     print(line, file=sys.stderr)
-
-
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, RetracingWarningFilter) for f in logger.filters):
+        logger.addFilter(RetracingWarningFilter())
 
 
 def save_model_diagram(model, name: str) -> Path:

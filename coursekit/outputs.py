@@ -26,10 +26,11 @@ LANDS_IN_ENV = "COURSE_OUTPUT_LANDS_IN"
 def output_dir() -> Path:
     """Where figures and results go, created if needed and checked to take files.
 
-    Nothing a lesson run in Jupyter does may change the committed ``figures/`` (only
-    ``make run`` updates them, all or nothing, through a staging folder). So:
+    Nothing a lesson run in Jupyter does may change the committed ``figures/``: only
+    ``make run`` and ``make bench`` put a lesson's figures and results there (all or
+    nothing, through a staging folder), and ``make seeds`` writes ``seeds.json``. So:
 
-    - ``COURSE_OUTPUT_DIR``, when set (the tests and ``make run`` set it);
+    - ``COURSE_OUTPUT_DIR``, when set (the tests, ``make run`` and ``make seeds`` set it);
     - a quick run: a folder under the system's temporary directory;
     - a full run: ``my-outputs/`` in the course folder, beside ``figures/`` so that a
       learner finds their figures next to the committed ones in Jupyter's file browser

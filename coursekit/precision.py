@@ -4,9 +4,11 @@
 is only faster where the hardware computes it natively; elsewhere it is emulated and
 slower than plain float32. So the choice is made from facts about the machine:
 
-* an NVIDIA GPU with compute capability 8.0 or higher (A100, RTX 30xx, L4, H100, ...)
-  has bfloat16 units: ``mixed_bfloat16``;
+* where there are GPUs, the first one decides, since Keras computes on it: an NVIDIA
+  GPU with compute capability 8.0 or higher (A100, RTX 30xx, L4, H100, ...) has
+  bfloat16 units: ``mixed_bfloat16``;
 * an older NVIDIA GPU (Colab's T4 is 7.5) has float16 units only: ``mixed_float16``;
+* any other GPU: ``float32``;
 * with no GPU, an x86 CPU whose flags include ``amx_bf16`` or ``avx512_bf16`` computes
   bfloat16 natively: ``mixed_bfloat16``;
 * anything else, including macOS and CPUs whose flags cannot be read: ``float32``.
@@ -40,18 +42,18 @@ def decide_precision(*, cpu_flags: set[str] | None, gpus: list[Gpu],
     ``cpu_flags`` is None where they cannot be read (Windows, macOS). A pure function of
     its arguments, so the decision can be tested for machines we do not have.
     """
-    cuda = [gpu for gpu in gpus if gpu.compute_capability is not None]
-    if cuda:
-        # Keras runs on the first GPU; with several, the weakest one decides.
-        gpu = min(cuda, key=lambda g: g.compute_capability)
+    if gpus:
+        # Keras (TensorFlow) places its work on the first GPU unless told otherwise, so
+        # that one decides, whatever the others are.
+        gpu = gpus[0]
+        if gpu.compute_capability is None:
+            return "float32", f"GPU {gpu.name} is not a CUDA GPU whose 16-bit units are known"
         capability = ".".join(map(str, gpu.compute_capability))
         if gpu.compute_capability >= BFLOAT16_GPU_CAPABILITY:
             return "mixed_bfloat16", (f"GPU {gpu.name} (compute capability {capability}) "
                                       f"computes bfloat16 natively")
         return "mixed_float16", (f"GPU {gpu.name} (compute capability {capability}) computes "
                                  f"float16 natively, bfloat16 only from 8.0 on")
-    if gpus:
-        return "float32", f"GPU {gpus[0].name} is not a CUDA GPU whose 16-bit units are known"
     if platform == "darwin":
         return "float32", ("macOS: TensorFlow's CPU kernels there are not known to compute "
                            "bfloat16 natively")

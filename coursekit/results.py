@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 from . import facts
 from .datasets import loaded_from
-from pathlib import Path
-
 from .errors import CourseError, DataError
 from .outputs import _FIGURES_DIR, atomic_write_bytes, output_dir
 from .settings import STRICT_ENV, quick_mode
@@ -18,22 +17,29 @@ __all__ = ["RESULTS_FILE", "STRICT_ENV", "compare_with_tutorial", "record_result
 
 RESULTS_FILE = "results.json"
 # STRICT_ENV is set by tools/run_notebooks.py for the reference full run: there a result
-# under the tutorial's number is a failure. Anywhere else it is reported and the lesson
+# under the model's floor is a failure. Anywhere else it is reported and the lesson
 # goes on.
 
 
-def read_results(path: Path) -> dict:
-    """The results stored in ``path`` ({model id: entry}), or {} if there is no such file.
+# The committed files that map each model id to an entry, and what rewrites each.
+_COMMITTED_TABLES = {RESULTS_FILE: "`make run`", "seeds.json": "`make seeds`"}
 
-    A damaged file (half a merge, a stray edit) stops with the file and how to recover,
-    and it is read at Setup (:func:`coursekit.check_settings`), before any training.
+
+def read_results(path: Path) -> dict:
+    """The entries stored in ``path`` ({model id: entry}), or {} if there is no such file.
+
+    ``path`` is a ``results.json`` or the committed ``figures/seeds.json``. A damaged
+    file (half a merge, a stray edit) stops with the file and how to recover; a lesson
+    reads its results file at Setup (:func:`coursekit.check_settings`), before any
+    training.
     """
     path = Path(path)
     if not path.exists():
         return {}
-    committed = path.resolve() == (_FIGURES_DIR / RESULTS_FILE).resolve()
-    recover = ("Restore the committed copy with `git checkout -- figures/results.json` "
-               "(`make run` rewrites it from real runs)." if committed else
+    committed = (path.name in _COMMITTED_TABLES
+                 and path.resolve() == (_FIGURES_DIR / path.name).resolve())
+    recover = (f"Restore the committed copy with `git checkout -- figures/{path.name}` "
+               f"({_COMMITTED_TABLES[path.name]} rewrites it from real runs)." if committed else
                "Delete it: it holds only your own runs' results, and each lesson records "
                "its models again when it runs.")
     try:
@@ -62,14 +68,16 @@ def merge_results(path: Path, entries: dict) -> None:
 
 
 def compare_with_tutorial(model_id: str, test_accuracy: float, *, same_data: bool = True) -> None:
-    """Print how ``test_accuracy`` compares with the tutorial's number, and check the floor.
+    """Print how ``test_accuracy`` compares with the model's floor, and check it.
 
-    A quick run must show that the model learned something (its ``quick_floor``). A full
-    run below the tutorial's number says so plainly and goes on, except in the reference
-    run (``COURSE_STRICT_FLOORS=1``), where it stops. ``same_data=False`` (a learner's own
-    images) compares with nothing.
+    The floor is the tutorial's published number, or the course's own target where the
+    tutorial published none (``floor_source`` in ``course.toml``), and
+    the line says which. A quick run must show that the model learned something (its
+    ``quick_floor``). A full run below the floor says so plainly and goes on, except in
+    the reference run (``COURSE_STRICT_FLOORS=1``), where it stops. ``same_data=False``
+    (a learner's own images) compares with nothing.
     """
-    model = facts.MODELS[model_id]
+    model = facts.model(model_id)
     if quick_mode():
         print(f"{model_id}: test accuracy {test_accuracy:.4f} (quick run: a small slice, "
               f"so no comparison with the tutorial)")
@@ -82,11 +90,11 @@ def compare_with_tutorial(model_id: str, test_accuracy: float, *, same_data: boo
         return
     margin = test_accuracy - model.floor
     if margin >= 0:
-        print(f"{model_id}: test accuracy {test_accuracy:.4f}, at or above the tutorial's "
-              f"{model.floor} (by {margin:.4f})")
+        print(f"{model_id}: test accuracy {test_accuracy:.4f}, at or above "
+              f"{model.floor_words} (by {margin:.4f})")
         return
-    message = (f"{model_id}: test accuracy {test_accuracy:.4f}, below the tutorial's "
-               f"{model.floor} by {-margin:.4f}")
+    message = (f"{model_id}: test accuracy {test_accuracy:.4f}, below {model.floor_words} "
+               f"by {-margin:.4f}")
     if os.environ.get(STRICT_ENV) == "1":
         raise CourseError(message + ". The reference run must reach it: check the recipe.")
     print(message + ". Another machine, library version or seed can land a little "
@@ -103,7 +111,8 @@ def record_result(model_id: str, *, epochs: int, batch_size: int, train_seconds:
     this process. Given the model, its precision policy is stored; given also the number
     of training images, the training work and throughput (see :func:`_training_flops`).
     """
-    model = facts.MODELS[model_id]
+    model = facts.model(model_id)
+    data_source = extra.pop("data_source", "")  # the caller's word, if load_data saw nothing
     policy = getattr(keras_model, "dtype_policy", None)
     if policy is not None:  # the number format it trained in, which sets its speed
         extra.setdefault("precision", policy.name)
@@ -115,7 +124,7 @@ def record_result(model_id: str, *, epochs: int, batch_size: int, train_seconds:
                      train_gflop_per_s=round(flops * samples_per_s / 1e9, 2))
     entry = {
         "dataset": model.dataset,
-        "data_source": loaded_from(model.dataset) or extra.pop("data_source", ""),
+        "data_source": loaded_from(model.dataset) or data_source,
         "epochs": int(epochs),
         "batch_size": int(batch_size),
         "train_seconds": round(float(train_seconds), 1),

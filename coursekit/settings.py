@@ -14,8 +14,8 @@ from pathlib import Path
 from .errors import SettingError
 
 __all__ = ["QUICK_ENV", "DATA_ENV", "OUTPUT_ENV", "SHAPES_ENV", "STRICT_ENV", "SEED_ENV",
-           "COURSE_ROOT", "quick_mode", "run_seed", "folder_setting", "resolve_setting_path",
-           "check_settings"]
+           "COURSE_ROOT", "quick_mode", "run_seed", "folder_setting", "data_dir_setting",
+           "resolve_setting_path", "check_settings"]
 
 QUICK_ENV = "COURSE_QUICK"
 DATA_ENV = "COURSE_DATA_DIR"
@@ -120,6 +120,12 @@ def writable_folder(env_name: str, path: Path, fix: str) -> Path:
     return path
 
 
+def data_dir_setting() -> Path | None:
+    """The folder ``COURSE_DATA_DIR`` names, checked, or None: download the official files."""
+    return folder_setting(DATA_ENV, None, expected="mnist/, fashion-mnist/ and cifar-10/ "
+                          "(see README, 'Data')", otherwise="download the official files")
+
+
 _CHECKED: set[tuple] = set()
 
 
@@ -141,10 +147,9 @@ def check_settings() -> None:
     run_seed(0)
     strict = os.environ.get(STRICT_ENV, "").strip()
     if strict not in ("", "0", "1"):
-        raise SettingError(f"{STRICT_ENV}={strict!r}: use 1 (a result under the tutorial's "
-                           f"number stops the run) or unset it.")
-    folder_setting(DATA_ENV, None, expected="mnist/, fashion-mnist/ and cifar-10/ (see "
-                   "README, 'Data')", otherwise="download the official files")
+        raise SettingError(f"{STRICT_ENV}={strict!r}: use 1 (a result under its model's "
+                           f"floor stops the run) or unset it.")
+    data_dir_setting()
     folder_setting(SHAPES_ENV, None)
     from .outputs import output_dir
     from .results import RESULTS_FILE, read_results

@@ -13,7 +13,8 @@ copy each notebook alone into an empty folder and run it in quick mode, to the e
   every dependency present and install nothing but coursekit, with no network;
 * ``google.colab`` importable (a fake package), as on Colab.
 
-Neither .venv nor the working tree changes; the tests check that too.
+The tests also check that .venv's packages and the course's data/, figures/ and models/
+do not change (not the rest of the working tree, where other work may go on meanwhile).
 """
 
 from __future__ import annotations
@@ -39,17 +40,13 @@ import pytest
 import coursekit
 from coursekit import facts
 from coursekit.install import to_install
+from helpers import QuietHandler, setup_cell
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SHARED_DATA = REPO.parent / "shared" / "datasets"
 ARCHIVE_PREFIX = f"keras-image-course-{coursekit.__version__}"  # GitHub: <name>-<tag without v>
 QUICK_RUN_TIMEOUT = 900  # seconds per cell
-
-
-def setup_cell(path: Path) -> str:
-    nb = nbformat.read(path, as_version=4)
-    return next(cell.source for cell in nb.cells if cell.cell_type == "code")
 
 
 # ------------------------------------------------------------------ the set-up cell (fast)
@@ -150,11 +147,6 @@ def repository_url(tmp_path_factory):
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 def snapshot(folder: Path) -> str:

@@ -14,24 +14,12 @@ import pytest
 
 import coursekit
 from coursekit import DataError, SettingError
+from helpers import idx_bytes, write_manifest
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 
 # ----------------------------------------------------------------- helpers to make data
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
-    return gzip.compress(header + array.astype(np.uint8).tobytes(), mtime=0)
-
-
-def write_manifest(root: Path) -> None:
-    lines = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        lines.append(f"{digest}  {path.relative_to(root).as_posix()}")
-    (root / "SHA256SUMS").write_text("\n".join(lines) + "\n")
 
 
 def small_sizes(monkeypatch, **sizes):
@@ -150,6 +138,79 @@ def test_record_result_merges_by_model_id(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
 
 
+def test_record_result_keeps_the_data_source_load_data_saw(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
+    monkeypatch.setitem(coursekit.datasets._LOADED_FROM, "mnist", "the official files")
+    common = dict(epochs=1, batch_size=2, train_seconds=1, test_accuracy=0.9, test_loss=0.3)
+    assert coursekit.record_result("B1", data_source="my own copy",
+                                   **common)["data_source"] == "the official files"
+    # no dataset load_data knows: the caller's word is all there is
+    assert coursekit.record_result("E1", data_source="data/shapes",
+                                   **common)["data_source"] == "data/shapes"
+
+
+@pytest.mark.parametrize("model_id, accuracy, said", [
+    ("B1", 0.95, "B1: test accuracy 0.9500, at or above the tutorial's 0.9224 (by 0.0276)"),
+    ("B2", 0.98, "B2: test accuracy 0.9800, at or above the course's target 0.97 (by 0.0100)"),
+    ("E1-final", 1.0, "E1-final: test accuracy 1.0000, at or above the course's target 1.0 "
+                      "(by 0.0000)"),
+    ("B5", 0.98, "B5: test accuracy 0.9800, below the course's target 0.985 by 0.0050. "),
+    ("D1", 0.67, "D1: test accuracy 0.6700, below the tutorial's 0.6804 by 0.0104. "),
+])
+def test_compare_says_whose_number_the_floor_is(monkeypatch, capsys, model_id, accuracy, said):
+    monkeypatch.setenv("COURSE_QUICK", "0")
+    monkeypatch.delenv("COURSE_STRICT_FLOORS", raising=False)
+    coursekit.compare_with_tutorial(model_id, accuracy)
+    assert capsys.readouterr().out.startswith(said)
+
+
+def test_a_floor_the_tutorial_did_not_publish_is_the_courses():
+    for model in coursekit.facts.MODELS.values():
+        assert (model.floor is None) == (model.floor_source is None), model.id
+        if model.tutorial.startswith("curves only"):
+            assert model.floor_source == "course", model.id
+    assert coursekit.facts.MODELS["E1-final"].floor_source == "course"  # its own test set
+
+
+def test_a_floor_without_its_source_is_refused():
+    with pytest.raises(coursekit.CourseError, match=r'course\.toml, \[models\.X\]: a floor '
+                                                    r'needs floor_source = "tutorial"'):
+        coursekit.facts.ModelFacts(id="X", title="", dataset="mnist", lesson="", tutorial="",
+                                   quick_floor=0.5, floor=0.9)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: coursekit.compare_with_tutorial("B9", 0.9),
+    lambda: coursekit.record_result("B9", epochs=1, batch_size=1, train_seconds=1,
+                                    test_accuracy=0.9, test_loss=0.1),
+], ids=["compare_with_tutorial", "record_result"])
+def test_an_unknown_model_id_says_where_models_are_declared(tmp_path, monkeypatch, call):
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
+    with pytest.raises(coursekit.CourseError, match=r"'B9' is not a model of the course: "
+                       r"coursekit/course\.toml declares B1, .*needs a \[models\.B9\] table"):
+        call()
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_only_tensorflows_retracing_warning_is_dropped(monkeypatch, caplog):
+    import logging
+    import sys
+    import types
+
+    logger = logging.getLogger("tensorflow")
+    monkeypatch.setattr(logger, "filters", [])
+    monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
+    coursekit.quiet_tensorflow_import()
+    coursekit.quiet_tensorflow_import()  # a second Setup adds no second filter
+    assert len(logger.filters) == 1
+    with caplog.at_level(logging.WARNING):
+        logger.warning("5 out of the last 129 calls to <function f at 0x7fb1> triggered "
+                       "tf.function retracing. Tracing is expensive")
+        logger.warning("something else")
+    assert [record.getMessage() for record in caplog.records] == ["something else"]
+
+
 # ----------------------------------------------------------------- local data folder
 
 
@@ -197,7 +258,7 @@ def test_altered_byte_is_refused(tiny_mnist):
 def test_file_not_in_any_manifest_is_refused(tiny_mnist):
     folder, _ = tiny_mnist
     (folder.parent / "SHA256SUMS").unlink()
-    with pytest.raises(DataError, match=r"no published or listed hash|failed its SHA-256"):
+    with pytest.raises(DataError, match=r"failed its SHA-256 check"):
         coursekit.load_data("mnist")
 
 

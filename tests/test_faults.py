@@ -1,9 +1,10 @@
 """Fault injection: each fault a careful user can meet stops with the file or setting named
 and the fix, and no tracked file changes (issue 14).
 
-Faults in the data are made from copies of the real files when /work/shared/datasets is
-there; the all-or-nothing runner is tried on throwaway notebooks and a throwaway copy
-of figures/ and README.md. Tests that start a Jupyter kernel are marked slow.
+Faults in the data are made from copies of the real files when the offline datasets are
+in ../shared/datasets beside the course folder; the all-or-nothing runner is tried on
+throwaway notebooks and a throwaway copy of figures/ and README.md. Tests that start a
+Jupyter kernel are marked slow.
 """
 
 import gzip
@@ -32,6 +33,7 @@ from PIL import Image
 import coursekit
 from coursekit import DataError, SettingError
 from coursekit.datasets import _EXPECTED
+from helpers import idx_bytes, write_manifest
 from tools import run_notebooks
 
 REPO = Path(__file__).resolve().parent.parent
@@ -175,20 +177,6 @@ def test_learner_full_run_never_targets_the_committed_figures(tmp_path, monkeypa
 
 
 # ------------------------------------------------------------------ data: what it is
-
-
-def idx_bytes(array) -> bytes:
-    array = np.asarray(array)
-    header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
-    return gzip.compress(header + array.astype(np.uint8).tobytes(), compresslevel=1, mtime=0)
-
-
-def write_manifest(root: Path, prefix: str = "", newline: str = "\n",
-                   encoding: str = "utf-8") -> None:
-    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {prefix}"
-             f"{p.relative_to(root).as_posix()}"
-             for p in sorted(root.rglob("*")) if p.is_file() and p.name != "SHA256SUMS"]
-    (root / "SHA256SUMS").write_bytes((newline.join(lines) + newline).encode(encoding))
 
 
 def copy_dataset(tmp_path, monkeypatch, *folders) -> Path:

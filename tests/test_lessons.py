@@ -76,8 +76,8 @@ def test_batches_draws_a_new_order_every_epoch_and_the_same_orders_every_run():
 
 
 def test_fit_on_arrays_repeats_its_order_when_the_seed_is_fixed():
-    """What lessons 02 and 06 tell the learner about Keras 3's own shuffling. If this fails,
-    Keras has changed: update those two lessons' prose."""
+    """What lessons 02, 03, 04, 05 and 07 tell the learner about Keras 3's own shuffling.
+    If this fails, Keras has changed: update those lessons' prose."""
     orders = batch_orders("arrays")
     assert orders[0] == orders[1] == orders[2], orders
     assert sorted(orders[0]) != orders[0]  # shuffled, only not anew

@@ -1,12 +1,18 @@
 """coursekit.precision: the number format chosen from facts about the machine."""
 
+import json
 import sys
 import types
+from pathlib import Path
 
+import nbformat
 import pytest
 
 from coursekit import precision
+from coursekit.facts import MODELS
 from coursekit.precision import Gpu, decide_precision
+
+REPO = Path(__file__).resolve().parent.parent
 
 AMX_CPU = {"fpu", "avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16"}
 AVX512_BF16_CPU = {"fpu", "avx2", "avx512f", "avx512_bf16"}
@@ -25,8 +31,13 @@ LAPTOP_CPU = {"fpu", "sse4_2", "avx2", "fma"}
     (dict(cpu_flags=LAPTOP_CPU, gpus=[Gpu("NVIDIA A100-SXM4-40GB", (8, 0))]),
      "mixed_bfloat16", "8.0"),
     (dict(cpu_flags=LAPTOP_CPU, gpus=[Gpu("NVIDIA L4", (8, 9))]), "mixed_bfloat16", "8.9"),
+    # Keras computes on the first GPU, so it decides, whatever the others are
     (dict(cpu_flags=LAPTOP_CPU, gpus=[Gpu("A100", (8, 0)), Gpu("Tesla V100", (7, 0))]),
+     "mixed_bfloat16", "A100"),
+    (dict(cpu_flags=LAPTOP_CPU, gpus=[Gpu("Tesla V100", (7, 0)), Gpu("A100", (8, 0))]),
      "mixed_float16", "V100"),
+    (dict(cpu_flags=AMX_CPU, gpus=[Gpu("unknown accelerator", None), Gpu("A100", (8, 0))]),
+     "float32", "not a CUDA"),
     (dict(cpu_flags=AMX_CPU, gpus=[Gpu("unknown accelerator", None)]), "float32", "not a CUDA"),
 ])
 def test_decision_follows_the_hardware(facts, policy, why):
@@ -65,9 +76,19 @@ def test_choose_precision_sets_the_policy_and_says_why(monkeypatch, capsys):
         "natively, bfloat16 only from 8.0 on)\n")
 
 
-def test_reference_machine_keeps_bfloat16():
-    """The committed results were made with mixed_bfloat16 on an AMX CPU without a GPU."""
+def test_reference_machine_chooses_what_the_committed_results_recorded():
+    """On an AMX CPU without a GPU, like the reference machine, each lesson that chooses
+    its precision chooses the one its committed results were trained in."""
     flags = precision.cpu_flags()
     if not flags or "amx_bf16" not in flags:
         pytest.skip("not an AMX machine like the reference one")
-    assert decide_precision(cpu_flags=flags, gpus=[])[0] == "mixed_bfloat16"
+    choosing = {path.name for path in (REPO / "notebooks").glob("[0-9]*.ipynb")
+                if "choose_precision()" in "\n".join(
+                    cell.source for cell in nbformat.read(path, as_version=4).cells
+                    if cell.cell_type == "code")}
+    results = json.loads((REPO / "figures" / "results.json").read_text(encoding="utf-8"))
+    recorded = {model_id: entry.get("precision") for model_id, entry in results.items()
+                if MODELS[model_id].lesson in choosing}
+    assert recorded, "no committed result comes from a lesson that calls choose_precision()"
+    chosen = decide_precision(cpu_flags=flags, gpus=[])[0]
+    assert recorded == dict.fromkeys(recorded, chosen)

@@ -1,8 +1,8 @@
 """The course site: it builds offline from the stored outputs, and it works in a browser.
 
 The site is built into a temporary folder (never over ``_site/``) from every
-``notebooks/[0-9]*.ipynb`` and ``README.md``; while no lesson exists yet, from a small
-sample notebook made here instead (and a stand-in README, in the temporary folder only).
+``notebooks/[0-9]*.ipynb`` and ``README.md``, and the build must change no file of the
+course folder.
 
 The static checks need nothing but Python. The browser tests open every page in
 headless Chromium (Debian's ``chromium`` package) over http://127.0.0.1 with every
@@ -18,7 +18,6 @@ import base64
 import functools
 import html.parser
 import http.server
-import io
 import json
 import os
 import posixpath
@@ -36,6 +35,7 @@ import nbformat
 import pytest
 
 from coursekit import facts
+from helpers import QuietHandler
 from tools import build_site
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,57 +47,42 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrom
 
 # --------------------------------------------------------------------------- the build
 
-def sample_notebook(path: Path) -> None:
-    """A small lesson with what the real ones hold: prose, code, printed lines, a figure."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+# Folders a build may not touch but that change for other reasons while tests run.
+UNWATCHED = {".git", ".venv", "__pycache__", ".pytest_cache"}
 
-    fig, ax = plt.subplots(figsize=(5, 3))
-    ax.plot([0.9, 0.95, 0.97], label="train")
-    ax.plot([0.92, 0.94, 0.95], label="validation")
-    ax.set(title="Accuracy per epoch", xlabel="epoch", ylabel="accuracy")
-    ax.legend()
-    png = io.BytesIO()
-    fig.savefig(png, format="png")
-    plt.close(fig)
 
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_markdown_cell(
-            "# A sample lesson\n\nA stand-in lesson used while the course has none.\n\n"
-            "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({facts.colab_url(path.name)})"),
-        nbformat.v4.new_markdown_cell("## Setup\n\nA training log, one stored output a line."),
-        nbformat.v4.new_code_cell("model.fit(...)", execution_count=1, outputs=[
-            nbformat.v4.new_output("stream", name="stdout", text=line)
-            for epoch in (1, 2) for line in (f"Epoch {epoch}/2\n", "391/391 - 3s - 7ms/step "
-                                             "- accuracy: 0.9 - loss: 0.3 - val_accuracy: 0.9\n")]),
-        nbformat.v4.new_code_cell("plt.show()", execution_count=2, outputs=[
-            nbformat.v4.new_output("display_data", data={
-                "image/png": base64.b64encode(png.getvalue()).decode(),
-                "text/plain": "<Figure size 500x300 with 1 Axes>"})]),
-        nbformat.v4.new_markdown_cell("## Summary\n\nSee [the helper module](coursekit.py)."),
-    ]
-    nbformat.write(nb, path)
+def working_tree() -> dict[str, tuple[int, int]]:
+    """Size and modification time of every file in the course folder a build could touch."""
+    found = {}
+    for folder, subfolders, files in os.walk(REPO):
+        subfolders[:] = [name for name in subfolders if name not in UNWATCHED]
+        for name in files:
+            info = os.lstat(os.path.join(folder, name))
+            found[os.path.relpath(os.path.join(folder, name), REPO)] = (info.st_size,
+                                                                        info.st_mtime_ns)
+    return found
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def built(tmp_path_factory):
+    """The site built into a temporary folder, and what changed in the course folder meanwhile."""
     tmp = tmp_path_factory.mktemp("site")
     notebooks = build_site.lesson_notebooks()
-    if not notebooks:
-        notebooks = [tmp / "01_sample_lesson.ipynb"]
-        sample_notebook(notebooks[0])
+    assert notebooks, "no lesson in notebooks/ to build the site from"
     readme = REPO / "README.md"
-    if not readme.is_file():
-        readme = tmp / "README.md"
-        readme.write_text("# Keras Image Course\n\nA stand-in README for the site test.\n\n"
-                          "<!-- results:start -->\n| model | accuracy |\n| --- | --- |\n"
-                          "| B1 | 0.99 |\n<!-- results:end -->\n")
+    before = working_tree()
     start = time.perf_counter()
     out = build_site.build(tmp / "html", tmp / "work", readme, notebooks)
     print(f"site built in {time.perf_counter() - start:.1f} s from {len(notebooks)} notebook(s)")
+    after = working_tree()
+    changed = sorted(name for name in before.keys() | after.keys()
+                     if before.get(name) != after.get(name))
+    return out, notebooks, readme, changed
+
+
+@pytest.fixture(scope="module")
+def site(built):
+    out, notebooks, readme, _ = built
     return out, notebooks, readme
 
 
@@ -158,8 +143,9 @@ def css_urls(css: str) -> list[str]:
     return found
 
 
-def test_build_writes_only_its_output(site):
-    out, notebooks, _ = site
+def test_build_writes_only_its_output(built):
+    out, notebooks, _, changed = built
+    assert changed == [], f"building the site changed files of the course: {changed}"
     assert (out / "index.html").is_file()
     for nb in notebooks:
         assert (out / "notebooks" / f"{nb.stem}.html").is_file(), f"no page for {nb.name}"
@@ -277,11 +263,9 @@ def test_maintainer_pages_are_one_click_from_home(site):
     home = [href.split("#")[0] for href, _ in parse(out / "index.html").anchors]
     assert "maintainers.html" in home and "contributing.html" in home
     maintainers = (out / "maintainers.html").read_text(encoding="utf-8")
-    readme_text = readme.read_text(encoding="utf-8")
-    if "<!-- results:start -->" in readme_text:
-        table = readme_text.split("<!-- results:start -->")[1].split("<!-- results:end -->")[0]
-        if "|" in table:
-            assert "<table" in maintainers, "the README's results table is not on its page"
+    table = readme.read_text(encoding="utf-8").split("<!-- results:start -->")[1]
+    assert "|" in table.split("<!-- results:end -->")[0], "README.md has no results table"
+    assert "<table" in maintainers, "the README's results table is not on its page"
     assert (out / "contributing.html").is_file()
     assert "contributing.html" in [h.split("#")[0] for h, _ in parse(out / "maintainers.html").anchors]
 
@@ -315,11 +299,6 @@ def find_chromium() -> str | None:
         if shutil.which(name):
             return shutil.which(name)
     return None
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 class Browser:

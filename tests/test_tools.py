@@ -1,5 +1,6 @@
 """Maintainer tools: the repository's location, the code hash of committed outputs, the
-benchmark's refusal to report a failed run, and the site's lesson list."""
+benchmark's refusal to report a failed run, damaged or unknown results named with the
+fix, and the site's lesson list."""
 
 import json
 import re
@@ -7,10 +8,12 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from coursekit import __version__
 from coursekit.facts import REPOSITORY
-from tools import bench, build_site, run_notebooks, set_repository
+from helpers import setup_cell
+from tools import bench, build_site, run_notebooks, seeds, set_repository, update_readme
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -25,10 +28,6 @@ def copy_of_the_course(tmp_path) -> Path:
                     ignore=shutil.ignore_patterns("*.py", ".ipynb_checkpoints"))
     shutil.copytree(REPO / "site", tmp_path / "site")
     return tmp_path / "notebooks" / "03_mnist_first_cnn.ipynb"
-
-
-def setup_cell(path: Path) -> str:
-    return next(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
 
 
 def test_moving_the_repository_is_one_command(tmp_path):
@@ -143,3 +142,62 @@ def test_bench_takes_the_matmul_rate_before_and_after_the_notebooks():
     assert bench.rate_drift(None, 340.0) == " (measured once: this bench reused the notebooks' last full run)"
     assert bench.both_ends(1300.0, 1420.0) == "1300 before, 1420 after; "
     assert bench.both_ends(None, 1420.0) == ""
+
+
+RESULT = {"dataset": "mnist", "data_source": "", "epochs": 1, "batch_size": 128,
+          "train_seconds": 2.0, "test_accuracy": 0.95, "test_loss": 0.2, "quick_mode": False,
+          "train_samples": 100, "train_gflop_per_sample": 0.001}
+
+
+@pytest.fixture
+def readme_and_results(tmp_path, monkeypatch):
+    """update_readme pointed at a copy of README.md and at results in ``tmp_path``."""
+    shutil.copy(REPO / "README.md", tmp_path / "README.md")
+    monkeypatch.setattr(update_readme, "README", tmp_path / "README.md")
+    monkeypatch.setattr(update_readme, "RESULTS", tmp_path / "results.json")
+    monkeypatch.setattr(update_readme, "SEEDS", tmp_path / "seeds.json")
+    (tmp_path / "results.json").write_text(json.dumps({"B1": RESULT}))
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", ["results.json", "seeds.json"])
+def test_update_readme_names_a_damaged_file_and_the_fix(readme_and_results, capsys, name):
+    (readme_and_results / name).write_text('{"B1": {"mean": 0.9')
+    before = (readme_and_results / "README.md").read_text(encoding="utf-8")
+    assert update_readme.main([]) == 1
+    assert re.search(rf"{name} is not valid JSON .*Delete it", capsys.readouterr().err)
+    assert (readme_and_results / "README.md").read_text(encoding="utf-8") == before
+
+
+def test_update_readme_says_where_an_unknown_model_must_be_declared(readme_and_results, capsys):
+    (readme_and_results / "results.json").write_text(json.dumps({"B9": RESULT}))
+    assert update_readme.main([]) == 1
+    assert re.search(r"'B9' is not a model of the course: coursekit/course\.toml declares "
+                     r"B1, .*\[models\.B9\]", capsys.readouterr().err)
+
+
+def test_seeds_names_a_damaged_seeds_file(tmp_path, monkeypatch, capsys):
+    (tmp_path / "seeds.json").write_text("<<<<<<< HEAD\n")
+    monkeypatch.setattr(seeds, "SEEDS_FILE", tmp_path / "seeds.json")
+    monkeypatch.setattr(seeds, "run_with_seed", lambda path, seed, out: {"B1": RESULT})
+    assert seeds.main(["02_mnist_mlp.ipynb", "--seeds", "1"]) == 1
+    assert "seeds.json holds git merge-conflict markers" in capsys.readouterr().err
+    assert (tmp_path / "seeds.json").read_text() == "<<<<<<< HEAD\n"
+
+
+def test_bench_names_a_damaged_seeds_file(tmp_path, monkeypatch, capsys):
+    (tmp_path / "notebook_times.json").write_text(json.dumps({"02_mnist_mlp.ipynb": 5.0}))
+    (tmp_path / "results.json").write_text(json.dumps({"B1": RESULT}))
+    (tmp_path / "seeds.json").write_text("{")
+    monkeypatch.setattr(bench, "FIGURES", tmp_path)
+    monkeypatch.setattr(bench, "matmul_gflops", lambda dtype: 300.0)
+    assert bench.main(["--skip-full", "--skip-quick"]) == 1
+    assert "seeds.json is not valid JSON" in capsys.readouterr().err
+    assert not (tmp_path / "benchmark.md").exists()
+
+
+def test_bench_says_whose_number_each_floor_is():
+    spread = {"floor": 0.97, "mean": 0.97, "sd": 0.001, "seeds": [1, 2, 3]}
+    assert bench.floor_note("B2", spread) == " (floor 0.97, the course's)"
+    assert bench.floor_note("B1", {**spread, "floor": 0.9224}) == " (floor 0.9224, the tutorial's)"
+    assert bench.floor_note("B1", None) == ""

@@ -5,9 +5,8 @@
 1. Executes every notebook in full (as `make run` does), timing each one.
 2. Times the quick test suite over the notebooks (`pytest notebooks`), as CI runs it.
 3. Measures this machine's float32 and bfloat16 matrix-multiply rates with TensorFlow
-   (before the notebooks and after them, taking the mean),
-   the ceilings for dense and convolution layers in each number format, and reports
-   each model's training throughput (FLOPs per image x images per second, from
+   (before the notebooks and after them, taking the mean), and reports each model's
+   training throughput (FLOPs per image x images per second, from
    figures/results.json) against the float32 rate and against the rate of the format
    the model trained in.
 """
@@ -24,6 +23,7 @@ import time
 from pathlib import Path
 
 from coursekit.errors import DataError
+from coursekit.facts import MODELS
 from coursekit.results import read_results
 from tools.update_readme import across_seeds
 
@@ -55,6 +55,23 @@ def matmul_gflops(dtype: str = "float32", size: int = 2048, repeats: int = 30) -
         chain(a).numpy()
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 * repeats / best / 1e9
+
+
+def gpu_words() -> str:
+    """What TensorFlow sees besides the CPU: "no GPU", or the GPUs' names."""
+    from coursekit.precision import gpus
+
+    names = [gpu.name for gpu in gpus()]
+    return f"GPU: {', '.join(names)}" if names else "no GPU"
+
+
+def floor_note(model_id: str, spread: dict | None) -> str:
+    """The floor the seeds are judged against, and whose number it is."""
+    if not spread:
+        return ""
+    model = MODELS.get(model_id)
+    owner = "the tutorial's" if model and model.floor_source == "tutorial" else "the course's"
+    return f" (floor {spread['floor']}, {owner})"
 
 
 def rate_drift(before: float | None, after: float) -> str:
@@ -125,7 +142,12 @@ def main(argv=None) -> int:
     if not times_file.is_file():
         return stop("figures/notebook_times.json is missing: run `make run` first, "
                     "or bench without --skip-full")
-    notebook_times = json.loads(times_file.read_text())
+    try:
+        notebook_times = json.loads(times_file.read_text(encoding="utf-8"))
+    except ValueError as error:
+        return stop(f"figures/notebook_times.json is not valid JSON ({error}): restore it "
+                    f"with `git checkout -- figures/notebook_times.json`, or bench without "
+                    f"--skip-full")
     quick_seconds = None
     if not args.skip_quick:
         quick_seconds = time_quick_suite()
@@ -134,6 +156,7 @@ def main(argv=None) -> int:
                         "--skip-quick")
     try:
         results = read_results(FIGURES / "results.json")
+        seeds = read_results(FIGURES / "seeds.json")
     except DataError as error:
         return stop(str(error).rstrip("."))
     if not any(training_work(entry) for entry in results.values()):
@@ -150,7 +173,7 @@ def main(argv=None) -> int:
     lines = [
         "# Benchmark",
         "",
-        f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), no GPU. "
+        f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), {gpu_words()}. "
         f"Measured float32 matmul rate (TensorFlow, 2048x2048): **{peak:.0f} GFLOP/s**"
         f"{rate_drift(rates_before.get('float32'), rates_after['float32'])}; "
         f"bfloat16: {peaks['mixed_bfloat16']:.0f} GFLOP/s "
@@ -160,14 +183,15 @@ def main(argv=None) -> int:
         "## Training, per model (full runs, from figures/results.json)",
         "",
         "Training work is GFLOP per image x training images x epochs; the last column is "
-        "the test accuracy over `make seeds` (figures/seeds.json) beside the tutorial's floor.",
+        "the test accuracy over `make seeds` (figures/seeds.json) beside the model's floor: "
+        "the tutorial's published number, or the course's own target where the tutorial "
+        "published none.",
         "",
         "| Model | Precision | Epochs | Train images | Training work (GFLOP) | Training s "
         "| GFLOP/s | % of float32 matmul rate | % of its precision's matmul rate "
         "| Test accuracy | Across seeds: mean ± sd (floor) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    seeds = json.loads((FIGURES / "seeds.json").read_text()) if (FIGURES / "seeds.json").exists() else {}
     total_work = total_seconds = 0.0
     for model_id, entry in sorted(results.items()):
         work = training_work(entry)
@@ -176,7 +200,6 @@ def main(argv=None) -> int:
             total_seconds += entry["train_seconds"]
         rate = work / entry["train_seconds"] if work else None
         spread = seeds.get(model_id)
-        floor_note = f" (floor {spread['floor']})" if spread else ""
         precision = entry.get("precision", "")
         own_peak = peaks.get(precision)
         lines.append(
@@ -185,7 +208,7 @@ def main(argv=None) -> int:
             f"| {f'{rate:.1f}' if rate else ''} | {f'{100 * rate / peak:.0f}%' if rate else ''} "
             f"| {f'{100 * rate / own_peak:.0f}%' if rate and own_peak else ''} "
             f"| {entry['test_accuracy']:.4f} "
-            f"| {across_seeds(spread)}{floor_note} |")
+            f"| {across_seeds(spread)}{floor_note(model_id, spread)} |")
     overall = total_work / total_seconds
     lines.append(f"| **all** | | | | **{total_work:,.0f}** | **{total_seconds:.0f}** "
                  f"| **{overall:.1f}** | **{100 * overall / peak:.0f}%** | | | |")
@@ -207,7 +230,7 @@ def main(argv=None) -> int:
         lines += ["", f"Quick test suite over the notebooks (`pytest notebooks`, quick mode): "
                       f"**{quick_seconds:.0f} s** ({quick_seconds / 60:.1f} min)."]
     report = "\n".join(lines) + "\n"
-    (FIGURES / "benchmark.md").write_text(report)
+    (FIGURES / "benchmark.md").write_text(report, encoding="utf-8")
     print(report)
     return 0
 

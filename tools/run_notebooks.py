@@ -2,14 +2,16 @@
 
     python -m tools.run_notebooks [--quick] [--times FILE] [NOTEBOOK ...]
 
-With no notebook named, runs every ``notebooks/*.ipynb`` in lesson order. A full run
-(the default) refreshes the committed outputs, figures, ``figures/results.json`` and
-the README's results table; a quick run stores nothing.
+With no notebook named, runs every lesson (``notebooks/[0-9]*.ipynb``) in lesson
+order. A full run (the default) refreshes the committed outputs, figures,
+``figures/results.json`` and the README's results table; a quick run stores nothing.
 
-Only this tool (``make run``, ``make bench``) changes what is committed, and a notebook
-changes it all or nothing. Each notebook runs with ``COURSE_OUTPUT_DIR`` pointing at a
-fresh staging folder, so its figures and results go there while it runs. Only once
-every cell has succeeded do they land together: its figures move into ``figures/``, its
+This tool (``make run``, ``make bench``) is what changes the committed notebooks and
+their figures and results (``make seeds`` writes ``figures/seeds.json`` and the
+README's table; ``make bench``, ``figures/benchmark.md`` too), and a notebook changes
+them all or nothing. Each notebook runs with ``COURSE_OUTPUT_DIR`` pointing at a fresh
+staging folder, so its figures and results go there while it runs. Only once every
+cell has succeeded do they land together: its figures move into ``figures/``, its
 results merge into ``figures/results.json``, the README's table is regenerated and the
 executed notebook replaces the committed one, each file through a temporary file renamed
 into place, with Ctrl-C held off until the last one is in. A failing cell or a Ctrl-C
@@ -171,7 +173,7 @@ def _run(client: NotebookClient, env: dict) -> None:
         except BaseException as error:  # handed to the main thread
             outcome["error"] = error
 
-    with tempfile.TemporaryFile("w+") as kernel_log:
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as kernel_log:
         worker = threading.Thread(target=work, daemon=True)
         worker.start()
         try:
@@ -211,7 +213,7 @@ def land(path: Path, nb, staging: Path, times: dict | None = None,
 
         results = {**read_results(FIGURES / RESULTS_FILE), **new_results}
         seeds_file = FIGURES / update_readme.SEEDS.name
-        seeds = json.loads(seeds_file.read_text()) if seeds_file.exists() else None
+        seeds = read_results(seeds_file)
         readme = update_readme.updated_readme(README.read_text(encoding="utf-8"), results, seeds)
     notebook_text = nbformat.writes(nb)
     if not notebook_text.endswith("\n"):
@@ -276,7 +278,8 @@ def _first_line(text: str) -> str:
 def _times_text(times_file: Path, times: dict) -> bytes:
     """``times_file`` with {notebook: seconds} merged in, keeping the other notebooks' times."""
     try:
-        recorded = json.loads(times_file.read_text()) if times_file.exists() else {}
+        recorded = (json.loads(times_file.read_text(encoding="utf-8"))
+                    if times_file.exists() else {})
     except (OSError, ValueError) as error:
         raise ValueError(f"{times_file} is not readable JSON ({error}); restore it with "
                          f"`git checkout -- {times_file}` or delete it") from error

@@ -1,14 +1,17 @@
-"""Train every model that has a tutorial floor with several seeds, fixed in advance.
+"""Train B1-B7, C1 and D1 with several seeds, fixed in advance.
 
     python -m tools.seeds [--seeds 1 2 3] [NOTEBOOK ...]
 
-One result on one seed is an anecdote. This runs each lesson that trains a floor model
-(B1-B7, C1, D1) in full mode once per seed, with ``COURSE_SEED`` set, its outputs sent to
-a temporary folder (nothing committed is touched), and writes ``figures/seeds.json``:
-for each model id the seeds, the test accuracy of each, and their mean, standard
-deviation and minimum. The seeds are chosen here, before any result is seen, and are
-not the lessons' own seeds. It takes about three full runs of the course (`make seeds`,
-in the background; it is not part of `make test`).
+One result on one seed is an anecdote. This runs each lesson that trains a model with
+a floor on MNIST, Fashion-MNIST or CIFAR-10 (B1-B7, C1, D1: lessons 02 to 07; the
+hand-drawn shapes of lesson 08 are left out) in full mode once per seed, with
+``COURSE_SEED`` set, its outputs sent to a temporary folder, and writes
+``figures/seeds.json`` (and `make seeds` then the README's "Across seeds" column): for
+each model id the seeds, the test accuracy of each, and their mean, standard deviation
+and minimum. The default seeds, 1, 2 and 3, were fixed before any result was seen and
+are the same for every lesson (a lesson's own seed may be one of them: lesson 04's is
+1). By default it runs lessons 02 to 07 in full three times (`make seeds`, in the
+background; it is not part of `make test`).
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from coursekit.errors import CourseError
 from coursekit.facts import MODELS
 from coursekit.outputs import atomic_write_bytes
+from coursekit.results import read_results
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS_FILE = REPO / "figures" / "seeds.json"
@@ -48,8 +53,7 @@ def run_with_seed(path: Path, seed: int, output_dir: Path) -> dict:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    results = output_dir / "results.json"
-    return json.loads(results.read_text()) if results.exists() else {}
+    return read_results(output_dir / "results.json")
 
 
 def summary(accuracies: list[float]) -> dict:
@@ -59,6 +63,14 @@ def summary(accuracies: list[float]) -> dict:
 
 
 def main(argv=None) -> int:
+    try:
+        return run(argv)
+    except CourseError as error:
+        print(f"seeds: {error}", file=sys.stderr)
+        return 1
+
+
+def run(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path,
                         help="default: every lesson that trains a floor model")
@@ -80,7 +92,7 @@ def main(argv=None) -> int:
                   + ", ".join(f"{m} {a[-1]:.4f}" for m, a in accuracies.items())
                   + f" ({time.perf_counter() - start:.0f} s)", flush=True)
         # read just before writing: another `tools.seeds` may have written other lessons
-        recorded = json.loads(SEEDS_FILE.read_text()) if SEEDS_FILE.exists() else {}
+        recorded = read_results(SEEDS_FILE)
         for model_id, values in accuracies.items():
             recorded[model_id] = {"seeds": list(args.seeds), "test_accuracy": values,
                                   **summary(values), "floor": MODELS[model_id].floor}

@@ -29,7 +29,6 @@ from coursekit import __version__
 from coursekit.facts import REPOSITORY
 
 REPO = Path(__file__).resolve().parent.parent
-SITE_CONFIG = REPO / "site" / "_config.yml"
 # owner/name after a host that serves this repository
 REPOSITORY_URL = re.compile(
     r"(?P<host>https://(?:github\.com|raw\.githubusercontent\.com"

@@ -4,19 +4,22 @@
     python -m tools.update_readme --check   exit 1 if README.md is out of date
 
 The table sits between the markers ``<!-- results:start -->`` and
-``<!-- results:end -->``; nothing outside them is touched. Every number in it comes
-from ``figures/results.json``, which only full notebook runs write; each model's title
+``<!-- results:end -->``; nothing outside them is touched. Each model's own result
+comes from ``figures/results.json``, which only full notebook runs write; the "Across
+seeds" column from ``figures/seeds.json``, which `make seeds` writes; each model's title
 and tutorial figure from ``coursekit/course.toml``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from coursekit.facts import DATASET_TITLES, MODELS
+from coursekit import facts
+from coursekit.errors import CourseError
+from coursekit.facts import DATASET_TITLES
+from coursekit.results import read_results
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -48,8 +51,8 @@ def render(results: dict, seeds: dict | None = None) -> str:
     ]
     notes = []
     for model_id in sorted(results, key=model_order):
-        entry, facts = results[model_id], MODELS[model_id]
-        dataset = DATASET_TITLES.get(facts.dataset, facts.dataset)
+        entry, model = results[model_id], facts.model(model_id)
+        dataset = DATASET_TITLES.get(model.dataset, model.dataset)
         if "rebuild" in entry.get("data_source", ""):
             if REBUILD_NOTE not in notes:
                 notes.append(REBUILD_NOTE)
@@ -59,7 +62,7 @@ def render(results: dict, seeds: dict | None = None) -> str:
             ours += (f" own test set; **{entry['quickdraw_test_accuracy']:.4f}** real drawings by "
                      "other people (Quick, Draw!)")
         lines.append(
-            f"| {model_id} | {facts.title} | {dataset} | {facts.tutorial} "
+            f"| {model_id} | {model.title} | {dataset} | {model.tutorial} "
             f"| {ours} | {across_seeds(seeds.get(model_id))} | {entry['epochs']} | {entry['batch_size']} "
             f"| {entry['train_seconds']:.0f} s |"
         )
@@ -82,17 +85,19 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only check, do not write")
     args = parser.parse_args(argv)
-    results = json.loads(RESULTS.read_text())
-    seeds = json.loads(SEEDS.read_text()) if SEEDS.exists() else {}
-    current = README.read_text()
-    wanted = updated_readme(current, results, seeds)
+    current = README.read_text(encoding="utf-8")
+    try:
+        wanted = updated_readme(current, read_results(RESULTS), read_results(SEEDS))
+    except CourseError as error:
+        print(f"update_readme: {error}", file=sys.stderr)
+        return 1
     if args.check:
         if current != wanted:
             print("README.md's results table is out of date: run `python -m tools.update_readme`")
             return 1
         return 0
     if current != wanted:
-        README.write_text(wanted)
+        README.write_text(wanted, encoding="utf-8")
         print("README.md: results table updated")
     return 0
 

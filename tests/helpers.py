@@ -1,0 +1,41 @@
+"""What several test modules need: tiny dataset files, a lesson's set-up cell, a quiet
+local web server."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.server
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+
+def idx_bytes(array) -> bytes:
+    """``array`` as a gzipped IDX file, the format of MNIST and Fashion-MNIST."""
+    array = np.asarray(array)
+    header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
+    return gzip.compress(header + array.astype(np.uint8).tobytes(), compresslevel=1, mtime=0)
+
+
+def write_manifest(root: Path, prefix: str = "", newline: str = "\n",
+                   encoding: str = "utf-8") -> None:
+    """A ``SHA256SUMS`` in ``root`` listing every other file under it, as `sha256sum` does."""
+    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {prefix}"
+             f"{p.relative_to(root).as_posix()}"
+             for p in sorted(root.rglob("*")) if p.is_file() and p.name != "SHA256SUMS"]
+    (root / "SHA256SUMS").write_bytes((newline.join(lines) + newline).encode(encoding))
+
+
+def setup_cell(path: Path) -> str:
+    """The source of a lesson's first code cell, its set-up cell."""
+    nb = nbformat.read(path, as_version=4)
+    return next(cell.source for cell in nb.cells if cell.cell_type == "code")
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder without logging each request into the test output."""
+
+    def log_message(self, *args):
+        pass
