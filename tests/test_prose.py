@@ -279,6 +279,11 @@ def least_certain(probabilities: dict) -> str:
     return min(probabilities, key=lambda name: max(probabilities[name][1].values()))
 
 
+def first_epoch_reaching(epochs: list, val_accuracy: Decimal) -> int:
+    """The number (from 1) of the first epoch whose validation accuracy reaches ``val_accuracy``."""
+    return next(number for number, epoch in enumerate(epochs, 1) if epoch["val_accuracy"] >= val_accuracy)
+
+
 def notebook_seconds(name: str) -> Decimal:
     return Decimal(str(json.loads((ROOT / "figures" / "notebook_times.json").read_text())[name]))
 
@@ -307,14 +312,21 @@ CLAIMS = [
            lambda p: p.printed(r"B1 test (?:accuracy 0\.\d+, )?loss (0\.\d+)")),
     Holds(L02, r"is below the tutorial's 0\.2772",
           lambda p: p.printed(r"B1 test (?:accuracy 0\.\d+, )?loss (0\.\d+)") < Decimal("0.2772")),
+    Stated(L02, r"its last epoch's accuracy, (?P<n>0\.\d+), is above the tutorial's 0\.9183",
+           lambda p: p.epochs()[-1]["val_accuracy"]),
+    Holds(L02, r"its last epoch's accuracy, 0\.\d+, is above the tutorial's 0\.9183",
+          lambda p: p.epochs()[-1]["val_accuracy"] > Decimal("0.9183")),
     Stated(L02, r"B2 gets (?P<n>[\d.]+)% right", lambda p: percent(p.printed(r"B2 test accuracy (0\.\d+)"))),
     Stated(L02, r"right and B1 (?P<n>[\d.]+)%", lambda p: percent(p.printed(B1_ACC))),
     Holds(L02, r"B2 is the more accurate, with fewer parameters",
           lambda p: p.printed(r"B2 test accuracy (0\.\d+)") > p.printed(B1_ACC)
           and p.printed(r"B2 test accuracy 0\.\d+ +\(([\d,]+) parameters")
           < p.printed(r"B1 test accuracy 0\.\d+ +\(([\d,]+) parameters")),
-    Holds(L02, r"the 99% that the deeper convolutional networks of lessons 04 and 05 pass",
-          lambda p: min(p.result("B6"), p.result("B7")) >= Decimal("0.99")),
+    Holds(L02, r"Both are still short of the 99% that the best convolutional network of each of "
+               r"lessons 03, 04 and 05 passes",
+          lambda p: max(p.printed(B1_ACC), p.printed(r"B2 test accuracy (0\.\d+)")) < Decimal("0.99")
+          and all(max(p.result(m) for m in lesson) >= Decimal("0.99")
+                  for lesson in (("B3", "B4"), ("B5", "B6"), ("B7",)))),
     Stated(L02, r"gets to about (?P<n>\d+)%", lambda p: percent(p.result("B3"))),
     *spread(L02, "B1", r"with seeds 1, 2 and 3 \(`make seeds`\), B1's mean test accuracy is (?P<n>[\d.]+)%",
             r"B1's mean test accuracy is [\d.]+%, with a standard deviation of (?P<n>[\d.]+) points",
@@ -329,9 +341,11 @@ CLAIMS = [
           lambda p: p.across_seeds("B2", "min") >= floor("B2")),
 
     # 03: first CNNs, a saved model, a drawn digit
+    Holds(L03, r"Training both models takes well under a minute on a 2-core laptop CPU",
+          lambda p: p.result("B3", "train_seconds") + p.result("B4", "train_seconds") < 50),
     Holds(L03, r"and train 6 epochs", lambda p: p.printed(r"^Epoch \d+/(\d+)", after=True) == 6),
-    Holds(L03, r"training took well under half a minute per epoch",
-          lambda p: p.printed(r"training took \d+ s \(([\d.]+) s per epoch") < 30),
+    Holds(L03, r"training took a few seconds per epoch",
+          lambda p: p.printed(r"training took \d+ s \(([\d.]+) s per epoch") < 10),
     Holds(L03, r"Training accuracy stays below it to the end",
           lambda p: all(e["accuracy"] < e["val_accuracy"] for e in p.epochs())),
     Stated(L03, r"B3 misreads (?P<n>[\d.]+)% of the test digits", lambda p: p.printed(B3_LINE, 2)),
@@ -341,6 +355,10 @@ CLAIMS = [
     Holds(L03, r"is a little above the tutorial's 0\.9893",
           lambda p: Decimal("0") < p.printed(r"val\. acc\. last epoch\s+0\.9893\s+(0\.\d+)") - Decimal("0.9893")
           <= Decimal("0.005")),
+    Stated(L03, r"after the first epoch ours, (?P<n>0\.\d+), was above its 0\.9758 too",
+           lambda p: p.epochs()[0]["val_accuracy"]),
+    Holds(L03, r"after the first epoch ours, 0\.\d+, was above its 0\.9758 too",
+          lambda p: p.epochs()[0]["val_accuracy"] > Decimal("0.9758")),
     Stated(L03, r"test accuracy of (?P<n>[\d.]+)% means", lambda p: percent(p.printed(B3_LINE))),
     Stated(L03, r"(?P<n>\d+) of the 10,000, is still misread", lambda p: errors_of(p.printed(B3_LINE))),
     Holds(L03, r"single epoch, which takes validation accuracy past the 0\.9433 the tutorial reached after ten",
@@ -382,6 +400,14 @@ CLAIMS = [
     Holds(L04, r"under a minute for all three models \(most of it for the deep CNN\)",
           lambda p: sum(p.result(m, "train_seconds") for m in ("B2", "B5", "B6")) < 60
           and max(("B2", "B5", "B6"), key=lambda m: p.result(m, "train_seconds")) == "B6"),
+    Holds(L04, r"30 epochs of it alone would take several minutes on a 2-core CPU even with batches of 128",
+          lambda p: 30 * p.result("B6", "train_seconds") / p.result("B6", "epochs") > 180
+          and p.result("B6", "batch_size") == 128),
+    Holds(L04, r"the whole cost of training: seconds per epoch, not minutes",
+          lambda p: max(lesson04_row(p, m)["seconds"] / lesson04_row(p, m)["epochs"]
+                        for m in ("B2", "B5", "B6")) < 60),
+    Holds(L04, r"to train all three in well under a minute on a 2-core CPU",
+          lambda p: sum(lesson04_row(p, m)["seconds"] for m in ("B2", "B5", "B6")) < 50),
     Stated(L04, r"the MLP \(B2\) gets (?P<n>[\d.]+)% of the digits right",
            lambda p: percent(lesson04_row(p, "B2")["accuracy"])),
     Stated(L04, r"the small CNN \(B5\) (?P<n>[\d.]+)%", lambda p: percent(lesson04_row(p, "B5")["accuracy"])),
@@ -429,16 +455,18 @@ CLAIMS = [
            lambda p: p.printed(r"lowest possible loss: (0\.\d+) with smoothed targets")),
     Stated(L05, r"from 0 \(the \*\*warm-up\*\*, (?P<n>\d+) steps\)",
            lambda p: p.printed(r"\d+ training steps: (\d+) climbing", after=True)),
-    Holds(L05, r"its matrix products run several times as fast in bfloat16 as in float32",
-          lambda p: p.printed(r"bfloat16 / float32 matrix-product speed: ([\d.]+)x", after=True) > 2),
-    Holds(L05, r"Training took a few minutes at most on this 2-core CPU",
-          lambda p: p.printed(r"training took (\d+) s for") < 300),
+    Holds(L05, r"Estimated time for a full run on a 2-core CPU: under a minute \(most of it training\)",
+          lambda p: notebook_seconds(L05) < 60 and p.result("B7", "train_seconds") > notebook_seconds(L05) / 2),
+    Holds(L05, r"its matrix products run about three times as fast in bfloat16 as in float32",
+          lambda p: 2.5 <= p.printed(r"bfloat16 / float32 matrix-product speed: ([\d.]+)x", after=True) < 4),
+    Holds(L05, r"Training took under a minute on this 2-core CPU",
+          lambda p: p.printed(r"training took (\d+) s for") < 60),
     Stated(L05, r"shows a training accuracy of (?P<n>0\.\d+) and", lambda p: p.epochs()[-1]["accuracy"]),
     Stated(L05, r"and a validation accuracy of (?P<n>0\.\d+)\.", lambda p: p.epochs()[-1]["val_accuracy"]),
     Holds(L05, r"That is why validation looks better than training here",
           lambda p: p.epochs()[-1]["val_accuracy"] > p.epochs()[-1]["accuracy"]),
-    Holds(L05, r"bfloat16 matrix products ran more than twice as fast as float32 ones here",
-          lambda p: p.printed(r"bfloat16 / float32 matrix-product speed: ([\d.]+)x") > 2),
+    Holds(L05, r"bfloat16 matrix products ran about three times as fast as float32 ones here",
+          lambda p: 2.5 <= p.printed(r"bfloat16 / float32 matrix-product speed: ([\d.]+)x") < 4),
     Holds(L05, r"stayed well below the bfloat16 rate",
           lambda p: p.printed(r"bfloat16 matrix products: \d+ GFLOP/s \(training reached (\d+)% of it\)") < 60),
     Stated(L05, r"climbs from 0 to 0\.002 over the first (?P<n>\d+) steps",
@@ -566,7 +594,7 @@ CLAIMS = [
           lambda p: p.code(r"^LABEL_SMOOTHING = ([\d.]+)") == Decimal("0.1")),
     Holds(L07, r"With autotuning off, as below, every epoch used both cores",
           lambda p: "train_batches = batches(" in p.cells[p.index + 1].source
-          and "fit(train_batches" in p.cells[p.index + 3].source
+          and "fit(train_batches" in p.cells[p.index + 4].source
           and even_epochs([epoch["ms_per_step"] for epoch in p.epochs(after=True)])),
     Holds(L07, r"an epoch took less than the 67–80 seconds per epoch",
           lambda p: p.printed(r"training took \d+ s \(([\d.]+) s per epoch") < 67),
@@ -615,7 +643,10 @@ CLAIMS = [
           lambda p: p.result("D1") > Decimal("0.6804")),
 
     # 08: hand-drawn shapes; one person's drawings, augmentation, many people's drawings
-    Holds(L08, r"\*\*Training time:\*\* a few minutes on a 2-core CPU", lambda p: notebook_seconds(L08) < 420),
+    # The run with the shear is not recorded; it trains as long as E1-augmented (same data and epochs).
+    Holds(L08, r"\*\*Training time:\*\* under two minutes on a 2-core CPU for the four training runs together",
+          lambda p: p.result("E1", "train_seconds") + 2 * p.result("E1-augmented", "train_seconds")
+          + p.result("E1-final", "train_seconds") < 120),
     Holds(L08, r"E1 trained in well under half a minute", lambda p: p.printed(r"training took ([\d.]+) s") < 20),
     Stated(L08, r"E1 gets all 15 test drawings right, (?P<n>\d+)%", lambda p: p.printed(E1_TEST, 1)),
     Stated(L08, r"100% with a test loss of (?P<n>[\d.]+),", lambda p: p.printed(E1_TEST, 2)),
@@ -649,9 +680,11 @@ CLAIMS = [
            lambda p: percent(p.epochs(1)[-1]["accuracy"])),
     Stated(L08, r"right, the one without (?P<n>[\d.]+)%\.", lambda p: percent(p.epochs(0)[-1]["accuracy"])),
     Stated(L08, r"Training accuracy climbs to (?P<n>[\d.]+)%", lambda p: percent(p.epochs()[-1]["accuracy"])),
-    Holds(L08, r"validation accuracy stops near 70% after about ten epochs",
-          lambda p: abs(sum(e["val_accuracy"] for e in p.epochs()[10:]) / len(p.epochs()[10:])
-                        - Decimal("0.70")) < Decimal("0.03")),
+    Stated(L08, r"validation accuracy stops near 70% after about (?P<n>\d+) epochs",
+           lambda p: first_epoch_reaching(p.epochs(), Decimal("0.70"))),
+    Holds(L08, r"validation accuracy stops near 70% after about \d+ epochs",
+          lambda p: (lambda rest: abs(sum(e["val_accuracy"] for e in rest) / len(rest) - Decimal("0.70"))
+                     < Decimal("0.03"))(p.epochs()[first_epoch_reaching(p.epochs(), Decimal("0.70")) - 1:])),
     Stated(L08, r"its loss rises from about (?P<n>[\d.]+) to", lambda p: p.epochs()[0]["val_loss"]),
     Stated(L08, r"its loss rises from about [\d.]+ to (?P<n>[\d.]+):", lambda p: p.epochs()[-1]["val_loss"]),
     Stated(L08, r"E1 gets (?P<n>[\d.]+)% of the real validation drawings and",
