@@ -31,6 +31,7 @@ MACHINE_TRACES = [
     (re.compile(r"(token|api[_-]?key|password)\s*[=:]\s*\S{8,}", re.I), "a secret"),
     (re.compile(r"\b(E|W|I)\d{4} \d\d:\d\d:\d\d"), "a TensorFlow C++ log line"),
     (re.compile(r"\b\w*Warning: "), "a Python warning (fix what it warns about)"),
+    (re.compile(r"\bat 0x[0-9A-Fa-f]{6,}"), "a memory address (it differs on every run)"),
     (re.compile(r"\b(DEBUG|INFO|WARNING|ERROR|CRITICAL):\w+:"),
      "a Python logger's line, such as WARNING:tensorflow: (fix or filter what it logs)"),
 ]

@@ -323,6 +323,15 @@ CLAIMS = [
            lambda p: p.epochs()[-1]["val_accuracy"]),
     Holds(L02, r"its last epoch's accuracy, 0\.\d+, is above the tutorial's 0\.9183",
           lambda p: p.epochs()[-1]["val_accuracy"] > Decimal("0.9183")),
+    Holds(L02, r"Validation accuracy and loss improve in every epoch, by less each time, and in the third "
+               r"epoch training accuracy overtakes validation accuracy",
+          lambda p: [e["accuracy"] > e["val_accuracy"] for e in p.epochs()] == [False, False, True]
+          and p.epochs()[0]["val_accuracy"] < p.epochs()[1]["val_accuracy"] < p.epochs()[2]["val_accuracy"]
+          and p.epochs()[0]["val_loss"] > p.epochs()[1]["val_loss"] > p.epochs()[2]["val_loss"]
+          and p.epochs()[1]["val_accuracy"] - p.epochs()[0]["val_accuracy"]
+          > p.epochs()[2]["val_accuracy"] - p.epochs()[1]["val_accuracy"]
+          and p.epochs()[0]["val_loss"] - p.epochs()[1]["val_loss"]
+          > p.epochs()[1]["val_loss"] - p.epochs()[2]["val_loss"]),
     Stated(L02, r"B2 gets (?P<n>[\d.]+)% right", lambda p: percent(p.printed(r"B2 test accuracy (0\.\d+)"))),
     Stated(L02, r"right and B1 (?P<n>[\d.]+)%", lambda p: percent(p.printed(B1_ACC))),
     Holds(L02, r"B2 is the more accurate, with fewer parameters",
@@ -476,6 +485,14 @@ CLAIMS = [
           lambda p: p.printed(r"bfloat16 / float32 matrix-product speed: ([\d.]+)x") > 3),
     Holds(L05, r"stayed well below the bfloat16 rate",
           lambda p: p.printed(r"bfloat16 matrix products: \d+ GFLOP/s \(training reached (\d+)% of it\)") < 60),
+    Stated(L05, r"Training reached (?P<n>\d+) GFLOP/s, \d+% of the float32 rate",
+           lambda p: p.printed(r"^training throughput: [\d,]+ images/s = (\d+) GFLOP/s")),
+    Stated(L05, r"Training reached \d+ GFLOP/s, (?P<n>\d+)% of the float32 rate",
+           lambda p: p.printed(r"^float32 matrix products: \d+ GFLOP/s \(training reached (\d+)% of it\)")),
+    Holds(L05, r"of the float32 rate: more than the fastest float32 arithmetic can deliver",
+          lambda p: p.printed(r"^float32 matrix products: \d+ GFLOP/s \(training reached (\d+)% of it\)") > 100),
+    Holds(L05, r"matrix products in bfloat16 ran more than three times as fast as in float32",
+          lambda p: p.printed(r"bfloat16 / float32 matrix-product speed: ([\d.]+)x") > 3),
     Stated(L05, r"climbs from 0 to 0\.002 over the first (?P<n>\d+) steps",
            lambda p: p.printed(r"\d+ training steps: (\d+) climbing to")),
     Stated(L05, r"After (?P<n>\d+) epochs? the model gets", lambda p: p.printed(r"ours\s+0\.\d+\s+0\.\d+\s+(\d+)")),
@@ -603,7 +620,7 @@ CLAIMS = [
           lambda p: p.code(r"^LABEL_SMOOTHING = ([\d.]+)") == Decimal("0.1")),
     Holds(L07, r"With autotuning off, as below, every epoch used both cores",
           lambda p: "train_batches = batches(" in p.cells[p.index + 1].source
-          and "fit(train_batches" in p.cells[p.index + 4].source
+          and "fit(train_batches" in p.cells[p.index + 7].source
           and even_epochs([epoch["ms_per_step"] for epoch in p.epochs(after=True)])),
     Holds(L07, r"an epoch took less than the 67–80 seconds per epoch",
           lambda p: p.printed(r"training took \d+ s \(([\d.]+) s per epoch") < 67),
@@ -718,6 +735,8 @@ CLAIMS = [
     Holds(L08, r"close to the 73\.3% of the tutorial's follow-up",
           lambda p: abs(lesson08_test(p)["E1-augmented"][1] - Decimal("73.3")) < 5),
     Stated(L08, r"trained on many people, (?P<n>[\d.]+)%, all but", lambda p: lesson08_test(p)["E1-final"][1]),
+    Stated(L08, r"The final model, (?P<n>[\d.]+)% right on the real test drawings",
+           lambda p: lesson08_test(p)["E1-final"][1]),
     Holds(L08, r"all but two drawings", lambda p: round((1 - p.result("E1-final", QUICKDRAW)) * 90) == 2),
     Holds(L08, r"That last model keeps 100% on the tidy drawings", lambda p: lesson08_test(p)["E1-final"][0] == 100),
     Holds(L08, r"gets all 15 of its test drawings right", lambda p: p.result("E1") == 1),
