@@ -196,8 +196,20 @@ def test_bench_names_a_damaged_seeds_file(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "benchmark.md").exists()
 
 
+def test_bench_names_a_model_the_course_does_not_know(tmp_path, monkeypatch, capsys):
+    (tmp_path / "notebook_times.json").write_text(json.dumps({"02_mnist_mlp.ipynb": 5.0}))
+    (tmp_path / "results.json").write_text(json.dumps({"B1": RESULT}))
+    spread = {"floor": 0.97, "mean": 0.97, "sd": 0.001, "seeds": [1, 2, 3]}
+    (tmp_path / "seeds.json").write_text(json.dumps({"X9": spread}))
+    monkeypatch.setattr(bench, "FIGURES", tmp_path)
+    monkeypatch.setattr(bench, "matmul_gflops", lambda dtype: 300.0)
+    assert bench.main(["--skip-full", "--skip-quick"]) == 1
+    assert "'X9' is not a model of the course: coursekit/course.toml" in capsys.readouterr().err
+    assert not (tmp_path / "benchmark.md").exists()
+
+
 def test_bench_says_whose_number_each_floor_is():
     spread = {"floor": 0.97, "mean": 0.97, "sd": 0.001, "seeds": [1, 2, 3]}
-    assert bench.floor_note("B2", spread) == " (floor 0.97, the course's)"
-    assert bench.floor_note("B1", {**spread, "floor": 0.9224}) == " (floor 0.9224, the tutorial's)"
+    assert bench.floor_note("B2", spread) == " (floor: the course's target 0.97)"
+    assert bench.floor_note("B1", {**spread, "floor": 0.9224}) == " (floor: the tutorial's 0.9224)"
     assert bench.floor_note("B1", None) == ""

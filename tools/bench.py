@@ -22,8 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-from coursekit.errors import DataError
-from coursekit.facts import MODELS
+from coursekit import facts
+from coursekit.errors import CourseError
 from coursekit.results import read_results
 from tools.update_readme import across_seeds
 
@@ -67,11 +67,7 @@ def gpu_words() -> str:
 
 def floor_note(model_id: str, spread: dict | None) -> str:
     """The floor the seeds are judged against, and whose number it is."""
-    if not spread:
-        return ""
-    model = MODELS.get(model_id)
-    owner = "the tutorial's" if model and model.floor_source == "tutorial" else "the course's"
-    return f" (floor {spread['floor']}, {owner})"
+    return f" (floor: {facts.model(model_id).floor_words})" if spread else ""
 
 
 def rate_drift(before: float | None, after: float) -> str:
@@ -157,7 +153,8 @@ def main(argv=None) -> int:
     try:
         results = read_results(FIGURES / "results.json")
         seeds = read_results(FIGURES / "seeds.json")
-    except DataError as error:
+        floor_notes = {model_id: floor_note(model_id, spread) for model_id, spread in seeds.items()}
+    except CourseError as error:  # a damaged file, or a model course.toml does not know
         return stop(str(error).rstrip("."))
     if not any(training_work(entry) for entry in results.values()):
         return stop("figures/results.json records no model's training work: "
@@ -208,7 +205,7 @@ def main(argv=None) -> int:
             f"| {f'{rate:.1f}' if rate else ''} | {f'{100 * rate / peak:.0f}%' if rate else ''} "
             f"| {f'{100 * rate / own_peak:.0f}%' if rate and own_peak else ''} "
             f"| {entry['test_accuracy']:.4f} "
-            f"| {across_seeds(spread)}{floor_note(model_id, spread)} |")
+            f"| {across_seeds(spread)}{floor_notes.get(model_id, '')} |")
     overall = total_work / total_seconds
     lines.append(f"| **all** | | | | **{total_work:,.0f}** | **{total_seconds:.0f}** "
                  f"| **{overall:.1f}** | **{100 * overall / peak:.0f}%** | | | |")
