@@ -1,11 +1,12 @@
 """What several test modules need: tiny dataset files, a lesson's set-up cell, a quiet
-local web server."""
+local web server, and a way to see whether a folder changed."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
 import http.server
+import os
 from pathlib import Path
 
 import nbformat
@@ -39,3 +40,16 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+def file_stats(folder: Path, skip: set[str] = frozenset({"__pycache__"})) -> dict:
+    """{path inside ``folder``: (size, modification time)} of every file, leaving out
+    subfolders named in ``skip`` at any depth. Equal before and after: nothing changed."""
+    found = {}
+    for parent, subfolders, files in os.walk(folder):
+        subfolders[:] = [name for name in subfolders if name not in skip]
+        for name in files:
+            info = os.lstat(os.path.join(parent, name))
+            found[os.path.relpath(os.path.join(parent, name), folder)] = (info.st_size,
+                                                                          info.st_mtime_ns)
+    return found

@@ -20,7 +20,6 @@ do not change (not the rest of the working tree, where other work may go on mean
 from __future__ import annotations
 
 import functools
-import hashlib
 import http.server
 import io
 import json
@@ -40,7 +39,7 @@ import pytest
 import coursekit
 from coursekit import facts
 from coursekit.install import to_install
-from helpers import QuietHandler, setup_cell
+from helpers import QuietHandler, file_stats, setup_cell
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -149,17 +148,6 @@ def repository_url(tmp_path_factory):
     server.server_close()
 
 
-def snapshot(folder: Path) -> str:
-    """A digest of the names, sizes and modification times of everything in ``folder``."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if "__pycache__" in path.parts:
-            continue
-        info = path.lstat()
-        digest.update(f"{path.relative_to(folder)} {info.st_size} {info.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
-
-
 @pytest.fixture(scope="module")
 def untouched():
     """Fails if .venv's packages or the course's data, figures or models changed meanwhile.
@@ -168,9 +156,9 @@ def untouched():
     """
     watched = [Path(sysconfig.get_path("purelib"))] + [
         REPO / name for name in ("data", "figures", "models") if (REPO / name).is_dir()]
-    before = [snapshot(folder) for folder in watched]
+    before = [file_stats(folder) for folder in watched]
     yield
-    changed = [str(folder) for folder, digest in zip(watched, before) if snapshot(folder) != digest]
+    changed = [str(folder) for folder, stats in zip(watched, before) if file_stats(folder) != stats]
     assert changed == [], f"running notebooks alone changed {changed}"
 
 

@@ -35,7 +35,7 @@ import nbformat
 import pytest
 
 from coursekit import facts
-from helpers import QuietHandler
+from helpers import QuietHandler, file_stats
 from tools import build_site
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,18 +51,6 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrom
 UNWATCHED = {".git", ".venv", "__pycache__", ".pytest_cache"}
 
 
-def working_tree() -> dict[str, tuple[int, int]]:
-    """Size and modification time of every file in the course folder a build could touch."""
-    found = {}
-    for folder, subfolders, files in os.walk(REPO):
-        subfolders[:] = [name for name in subfolders if name not in UNWATCHED]
-        for name in files:
-            info = os.lstat(os.path.join(folder, name))
-            found[os.path.relpath(os.path.join(folder, name), REPO)] = (info.st_size,
-                                                                        info.st_mtime_ns)
-    return found
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The site built into a temporary folder, and what changed in the course folder meanwhile."""
@@ -70,11 +58,11 @@ def built(tmp_path_factory):
     notebooks = build_site.lesson_notebooks()
     assert notebooks, "no lesson in notebooks/ to build the site from"
     readme = REPO / "README.md"
-    before = working_tree()
+    before = file_stats(REPO, UNWATCHED)
     start = time.perf_counter()
     out = build_site.build(tmp / "html", tmp / "work", readme, notebooks)
     print(f"site built in {time.perf_counter() - start:.1f} s from {len(notebooks)} notebook(s)")
-    after = working_tree()
+    after = file_stats(REPO, UNWATCHED)
     changed = sorted(name for name in before.keys() | after.keys()
                      if before.get(name) != after.get(name))
     return out, notebooks, readme, changed
