@@ -1,4 +1,11 @@
-"""Where figures, results and saved models go, written so that a stop never leaves half a file."""
+"""Where a lesson's figures and saved models go, written so that a stop never leaves half a file.
+
+A learner's run writes to ``my-outputs/`` in the course folder (git ignores it), or to
+``~/keras-course-outputs`` where the course folder is read-only. The course's runner and
+its tests send a run elsewhere with :func:`use_output_folder`. Nothing here ever writes
+into the course's committed ``figures/``: only the runner lands files there, once a whole
+lesson has run.
+"""
 
 from __future__ import annotations
 
@@ -8,85 +15,84 @@ import re
 import tempfile
 from pathlib import Path
 
-from .settings import COURSE_ROOT, OUTPUT_ENV, _quick_value, resolve_setting_path, writable_folder
+from .errors import CourseError, SettingError
+from .paths import COURSE_ROOT
 
-__all__ = ["output_dir", "display_path", "save_figure", "model_path", "LANDS_IN_ENV"]
+__all__ = ["output_dir", "use_output_folder", "save_figure", "model_path", "atomic_write_bytes"]
 
-_FIGURES_DIR = COURSE_ROOT / "figures"
-_MODELS_DIR = COURSE_ROOT / "models"
-# A learner's own full runs (git-ignored): see output_dir.
-_LEARNER_DIR = COURSE_ROOT / "my-outputs"
-_HOME_DIR = Path.home() / "keras-course-outputs"
-# Set by tools/run_notebooks.py, which runs a notebook into a staging folder and moves
-# its outputs into figures/ only once the notebook has finished: display_path then names
-# where they will land ("figures"), not the staging folder.
-LANDS_IN_ENV = "COURSE_OUTPUT_LANDS_IN"
+COMMITTED_FIGURES = COURSE_ROOT / "figures"
+_chosen: dict[str, Path] = {}  # "figures" and "models", when the runner chose them
+
+
+def use_output_folder(figures: Path, models: Path | None = None) -> None:
+    """Send this run's figures (and saved models) to ``figures`` (and ``models``)."""
+    for kind, folder in (("figures", figures), ("models", models or Path(figures) / "models")):
+        folder = Path(folder).resolve()
+        if folder == COMMITTED_FIGURES.resolve() or COMMITTED_FIGURES.resolve() in folder.parents:
+            raise SettingError(f"{folder} is the course's committed figures/ folder: a lesson's "
+                               f"own run never writes there (the runner lands figures once a "
+                               f"whole lesson has run). Choose another folder.")
+        _chosen[kind] = folder
 
 
 def output_dir() -> Path:
-    """Where figures and results go, created if needed and checked to take files.
-
-    Nothing a lesson run in Jupyter does may change the committed ``figures/``: only
-    ``make run`` and ``make bench`` put a lesson's figures and results there (all or
-    nothing, through a staging folder), and ``make seeds`` writes ``seeds.json``. So:
-
-    - ``COURSE_OUTPUT_DIR``, when set (the tests, ``make run`` and ``make seeds`` set it);
-    - a quick run: a folder under the system's temporary directory;
-    - a full run: ``my-outputs/`` in the course folder, beside ``figures/`` so that a
-      learner finds their figures next to the committed ones in Jupyter's file browser
-      (git ignores it). Where the course folder cannot be written to (a read-only
-      copy, or the package installed without the course), ``~/keras-course-outputs``.
-    """
-    override = os.environ.get(OUTPUT_ENV, "").strip()
-    fix = f"Set {OUTPUT_ENV} to a folder you can write to, or unset it to use the default."
-    if override:
-        return writable_folder(OUTPUT_ENV, resolve_setting_path(override), fix)
-    if _quick_value():
-        return writable_folder("", Path(tempfile.gettempdir()) / "keras-course-quick",
-                               f"Set {OUTPUT_ENV} to a folder you can write to.")
-    if _writable_course():
-        return writable_folder("", _LEARNER_DIR, fix)
-    return writable_folder("", _HOME_DIR, fix)
+    """The folder this run's figures go to (not created until something is saved)."""
+    if "figures" in _chosen:
+        return _chosen["figures"]
+    if os.access(COURSE_ROOT, os.W_OK) and (COURSE_ROOT / "notebooks").is_dir():
+        return COURSE_ROOT / "my-outputs"
+    return Path.home() / "keras-course-outputs"
 
 
-def _writable_course() -> bool:
-    """True when this package sits in a course folder the learner can write to."""
-    return os.access(COURSE_ROOT, os.W_OK) and (COURSE_ROOT / "notebooks").is_dir()
+def model_path(name: str) -> Path:
+    """Where a lesson saves a trained model: the course's ``models/`` (git-ignored)."""
+    folder = _chosen.get("models")
+    if folder is None:
+        writable = os.access(COURSE_ROOT, os.W_OK) and (COURSE_ROOT / "notebooks").is_dir()
+        folder = COURSE_ROOT / "models" if writable else output_dir() / "models"
+    return _writable(folder) / name
 
 
-def display_path(path: Path) -> str:
-    """A path fit to print in a notebook: relative to the course, never a machine path."""
-    path = Path(path).resolve()
-    lands_in = os.environ.get(LANDS_IN_ENV, "").strip()
-    override = os.environ.get(OUTPUT_ENV, "").strip()
-    if lands_in and override:
-        try:
-            return (Path(lands_in) / path.relative_to(resolve_setting_path(override).resolve())
-                    ).as_posix()
-        except ValueError:
-            pass
+def _writable(folder: Path) -> Path:
     try:
-        return path.relative_to(COURSE_ROOT).as_posix()
-    except ValueError:
-        return f"<output folder>/{path.name}"
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CourseError(f"Cannot create the output folder {folder} "
+                          f"({error.strerror or error}). Make it writable, or free space "
+                          f"there.") from error
+    return folder
 
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
-_PLAIN_FILE_MODE = 0o666 & ~_UMASK
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".part-")
+    """Write to a temporary file beside ``path``, then rename it into place.
+
+    A failure (a full disk, a read-only folder) leaves the old file and no scraps, and
+    says which file and why.
+    """
+    path = Path(path)
+    tmp = None
     try:
+        _writable(path.parent)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".part-")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(tmp, _PLAIN_FILE_MODE)  # mkstemp makes 0600 files; these are for sharing
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; these are for sharing
         os.replace(tmp, path)
+    except OSError as error:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise CourseError(f"Could not write {path} ({error.strerror or error}); the old file, "
+                          f"if any, is unchanged. Free space or fix the folder's "
+                          f"permissions, then run again.") from error
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 
@@ -95,21 +101,8 @@ def save_figure(fig, name: str) -> Path:
     if not re.fullmatch(r"[a-z0-9][a-z0-9_\-]*", name):
         raise ValueError(f"figure name {name!r}: use lower-case letters, digits, '-' and '_'")
     buffer = io.BytesIO()
-    # A fixed timestamp-free PNG so that re-running a notebook changes a figure's
-    # bytes only when its pixels change.
+    # No timestamp in the PNG, so that a rerun changes a figure's bytes only with its pixels.
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     path = output_dir() / f"{name}.png"
     atomic_write_bytes(path, buffer.getvalue())
     return path
-
-
-def model_path(name: str) -> Path:
-    """Where a lesson saves a trained model.
-
-    A full run keeps its models in the course's ``models/`` (git-ignored), as later
-    lessons and the learner expect; a quick run, in the output folder's ``models/``.
-    """
-    out = output_dir()
-    folder = _MODELS_DIR if _writable_course() and not _quick_value() else out / "models"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / name
