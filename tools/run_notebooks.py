@@ -203,15 +203,16 @@ def _times_text(times_file: Path, times: dict) -> bytes:
     return (json.dumps(dict(sorted(recorded.items())), indent=2) + "\n").encode()
 
 
-def run_one(path: Path, quick: bool, parameters: dict, times_file: Path | None) -> float:
+def run_one(path: Path, quick: bool, parameters: dict, times_file: Path | None,
+            store: bool = True) -> float:
     """Execute one notebook and, in a full run, check its floors and land its files."""
     with tempfile.TemporaryDirectory(prefix=f"course-run-{path.stem}-") as staging:
         finished, report, seconds = execute(path, quick=quick, parameters=parameters,
                                             figures=Path(staging))
         for model_id, entry in report["results"].items():
             print("  " + floor_check(model_id, entry["test_accuracy"], quick=quick), flush=True)
-        if parameters:
-            print("  settings overridden, so nothing is stored", flush=True)
+        if parameters or not store:
+            print("  nothing stored (settings overridden or --no-store)", flush=True)
         elif not quick:
             times = {path.name: round(seconds, 1)} if times_file else None
             land(path, finished, Path(staging), report["results"], times, times_file)
@@ -235,13 +236,16 @@ def main(argv=None) -> int:
     parser.add_argument("--set", dest="settings", action="append", type=parse_setting, default=[],
                         metavar="NAME=VALUE", help="override a setting of the parameters cell")
     parser.add_argument("--times", type=Path, help="merge {notebook: seconds} into this JSON file")
+    parser.add_argument("--no-store", action="store_true",
+                        help="a full run that checks the floors but stores nothing")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
     times = {}
     for path in paths:
         print(f"{'quick' if args.quick else 'full'} run: {path.name} ...", flush=True)
         try:
-            times[path.name] = run_one(path.resolve(), args.quick, dict(args.settings), args.times)
+            times[path.name] = run_one(path.resolve(), args.quick, dict(args.settings), args.times,
+                                       store=not args.no_store)
         except (KeyboardInterrupt, Exception) as error:
             print(failure_line(path, error, list(times), args.quick), file=sys.stderr, flush=True)
             return 130 if isinstance(error, KeyboardInterrupt) else 1
