@@ -26,7 +26,7 @@ def course_root() -> Path:
 
     folder = FETCHED_ROOT / f"v{__version__}"
     if not folder.is_dir():
-        url = f"{facts.repository_url()}/archive/refs/tags/v{__version__}.tar.gz"
+        url = f"{facts.repository_url()}/archive/v{__version__}.tar.gz"
         staging = Path(tempfile.mkdtemp(prefix="course-", dir=_made(FETCHED_ROOT)))
         try:
             with urllib.request.urlopen(url) as download, \
