@@ -1,76 +1,237 @@
-"""Runs are reproducible, and an interrupted run never damages what is committed."""
+"""The runner: prepared copies, prose fields, settings, and landing all or nothing.
 
+Each fault a maintainer or learner can meet here stops with the file or setting named and
+the fix, and changes no tracked file (the runner works on throwaway notebooks and a
+throwaway copy of figures/ and README.md). Tests that start a kernel are marked slow.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import pytest
 
 import coursekit
-from tools import run_notebooks
+from coursekit.errors import CourseError, DataError, SettingError
+from coursekit.paths import COURSE_ROOT
+from coursekit.results import floor_check
+from coursekit.settings import check_environment, data_dir_setting
+from tools import notebook, run_notebooks
 
-REPO = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow  # trains and starts Jupyter kernels
-
-
-def train_tiny_cnn(seed: int):
-    """One epoch of a small CNN on fixed random data, as the lessons seed it."""
-    coursekit.quiet_tensorflow_import()
-    import keras
-    import tensorflow as tf
-
-    tf.config.experimental.enable_op_determinism()
-    data = np.random.default_rng(0)
-    x = data.random((256, 12, 12, 1), dtype=np.float32)
-    y = data.integers(0, 3, 256)
-    keras.utils.set_random_seed(seed)
-    model = keras.Sequential([
-        keras.Input((12, 12, 1)),
-        keras.layers.Conv2D(4, 3, activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Dropout(0.3),
-        keras.layers.Flatten(),
-        keras.layers.Dense(3, activation="softmax"),
-    ])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(x, y, batch_size=32, epochs=2, validation_split=0.25, shuffle=True,
-                        verbose=0)
-    return model.get_weights(), history.history
+ENTRY = {"dataset": "mnist", "epochs": 1, "batch_size": 2, "train_seconds": 1.0,
+         "test_accuracy": 0.5, "test_loss": 1.0}
 
 
-def test_same_seed_same_weights_and_metrics():
-    weights_a, history_a = train_tiny_cnn(seed=7)
-    weights_b, history_b = train_tiny_cnn(seed=7)
-    assert history_a == history_b
-    for a, b in zip(weights_a, weights_b):
-        np.testing.assert_array_equal(a, b)
-    weights_c, _ = train_tiny_cnn(seed=8)
-    assert any(not np.array_equal(a, c) for a, c in zip(weights_a, weights_c))
-
-
-def notebook_with(tmp_path, *sources):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
-    path = tmp_path / "lesson.ipynb"
+def lesson(folder: Path, *cells, meta=None) -> Path:
+    """A throwaway notebook: strings are code cells, ("md", text) markdown, ("p", code)
+    the parameters cell."""
+    nb = nbformat.v4.new_notebook(metadata={"course": meta or {}})
+    for cell in cells:
+        kind, source = cell if isinstance(cell, tuple) else ("code", cell)
+        nb.cells.append(nbformat.v4.new_markdown_cell(source) if kind == "md" else
+                        nbformat.v4.new_code_cell(source, metadata={"tags": ["parameters"]}
+                                                  if kind == "p" else {}))
+    path = folder / "lesson.ipynb"
     nbformat.write(nb, path)
     return path
 
 
-def test_a_failing_run_leaves_the_notebook_untouched(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path / "out"))
-    path = notebook_with(tmp_path, "print('first cell ran')", "raise RuntimeError('stopped')")
-    before = path.read_bytes()
-    with pytest.raises(Exception, match="stopped"):
-        run_notebooks.execute(path, quick=False)
-    assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.ipynb"]
+def snapshot(root: Path) -> dict:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
 
 
-def test_a_full_run_stores_outputs_and_the_code_hash(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path / "out"))
-    path = notebook_with(tmp_path, "import os\nprint(os.environ['COURSE_QUICK'])")
-    run_notebooks.execute(path, quick=False)
-    nb = nbformat.read(path, as_version=4)
-    assert nb.cells[0].outputs[0].text == "0\n"
-    assert nb.metadata.course == {"code_sha256": run_notebooks.code_sha256(nb), "quick_mode": False}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.ipynb"]
+@pytest.fixture
+def repo_copy(tmp_path, monkeypatch):
+    """figures/ and README.md copied to tmp_path, and the runner pointed at the copies."""
+    (tmp_path / "figures").mkdir()
+    for name in ("results.json", "seeds.json"):
+        shutil.copy(COURSE_ROOT / "figures" / name, tmp_path / "figures" / name)
+    shutil.copy(COURSE_ROOT / "README.md", tmp_path / "README.md")
+    monkeypatch.setattr(run_notebooks, "FIGURES", tmp_path / "figures")
+    monkeypatch.setattr(run_notebooks, "README", tmp_path / "README.md")
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    (staging / "new_figure.png").write_bytes(b"\x89PNG fake")
+    return tmp_path
+
+
+# ------------------------------------------------------------- settings and outputs
+
+
+@pytest.mark.parametrize("name, hint", [("COURSE_DATA_DIRS", "Did you mean COURSE_DATA_DIR"),
+                                        ("COURSE_QIUCK", "parameters cell")])
+def test_an_unknown_course_setting_is_named_with_its_likely_meaning(name, hint):
+    with pytest.raises(SettingError, match=rf"{name} is not a setting of the course.*{hint}"):
+        check_environment({name: "1"})
+
+
+def test_a_missing_data_folder_is_named_resolved(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COURSE_DATA_DIR", "no such/folder")
+    with pytest.raises(SettingError, match=rf"COURSE_DATA_DIR='no such/folder' "
+                                           rf"\({tmp_path}/no such/folder\) does not exist"):
+        data_dir_setting()
+    monkeypatch.setenv("COURSE_DATA_DIR", "data")  # typed in the course folder, read in notebooks/
+    assert data_dir_setting() == COURSE_ROOT / "data"
+
+
+@pytest.mark.parametrize("folder", ["figures", "figures/sub"])
+def test_no_run_can_write_into_the_committed_figures(folder):
+    with pytest.raises(SettingError, match="committed figures/ folder"):
+        coursekit.outputs.use_output_folder(COURSE_ROOT / folder)
+
+
+def test_a_learner_run_writes_to_my_outputs_which_git_ignores():
+    assert coursekit.outputs.output_dir() == COURSE_ROOT / "my-outputs"
+    assert "my-outputs/" in (COURSE_ROOT / ".gitignore").read_text().split()
+
+
+def test_a_failed_write_names_the_file_and_leaves_the_old_one(tmp_path, monkeypatch):
+    target = tmp_path / "results.json"
+    target.write_text("{}\n")
+    monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError(28, "No space")))
+    with pytest.raises(CourseError, match=rf"Could not write {target} \(No space\); the old"):
+        coursekit.outputs.atomic_write_bytes(target, b"{}")
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_floors_full_and_quick():
+    assert "at or above the tutorial's 0.9893" in floor_check("B3", 0.99, quick=False)
+    with pytest.raises(CourseError, match="below the tutorial's 0.9893"):
+        floor_check("B3", 0.98, quick=False)
+    with pytest.raises(CourseError, match="below a quick run's floor"):
+        floor_check("B3", 0.1, quick=True)
+
+
+# ---------------------------------------------------------------- landing
+
+
+def test_a_finished_notebook_lands_everything_together(repo_copy):
+    path = lesson(repo_copy, "1")
+    times = repo_copy / "figures" / "times.json"
+    run_notebooks.land(path, nbformat.read(path, as_version=4), repo_copy / "staging",
+                       {"B1": ENTRY}, {"lesson.ipynb": 1.0}, times)
+    assert (repo_copy / "figures" / "new_figure.png").read_bytes() == b"\x89PNG fake"
+    results = json.loads((repo_copy / "figures" / "results.json").read_text())
+    assert results["B1"] == ENTRY and "B2" in results  # merged, the others kept
+    assert "**0.5000**" in (repo_copy / "README.md").read_text()
+    assert json.loads(times.read_text()) == {"lesson.ipynb": 1.0}
+    assert not list(repo_copy.rglob("*.part-*"))
+
+
+@pytest.mark.parametrize("fault, message", [
+    ("disk full", r"writing .* failed \(No space left on device\), so nothing was replaced"),
+    ("damaged results", r"results\.json holds git merge-conflict markers"),
+    ("damaged times", r"notebook_times\.json is not readable JSON"),
+])
+def test_a_landing_that_fails_changes_nothing(repo_copy, monkeypatch, fault, message):
+    times = repo_copy / "figures" / "notebook_times.json"
+    times.write_text('{"01_x.ipynb": 3' if fault == "damaged times" else "{}")
+    if fault == "damaged results":
+        (repo_copy / "figures" / "results.json").write_text("<<<<<<< HEAD\n")
+    path = lesson(repo_copy, "1")
+    before = snapshot(repo_copy)
+    if fault == "disk full":  # the third file no longer fits
+        real_fdopen, opened = os.fdopen, []
+
+        def fdopen(fd, *args):
+            opened.append(fd)
+            if len(opened) == 3:
+                raise OSError(28, "No space left on device")
+            return real_fdopen(fd, *args)
+
+        monkeypatch.setattr(os, "fdopen", fdopen)
+    with pytest.raises((CourseError, DataError), match=message):
+        run_notebooks.land(path, nbformat.read(path, as_version=4), repo_copy / "staging",
+                           {"B1": ENTRY}, {"lesson.ipynb": 1.0}, times)
+    assert snapshot(repo_copy) == before
+
+
+def test_ctrl_c_while_landing_lands_everything_first(repo_copy, monkeypatch):
+    path = lesson(repo_copy, "1")
+    replace = os.replace
+
+    def interrupted(*args):
+        os.kill(os.getpid(), signal.SIGINT)
+        replace(*args)
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(run_notebooks.InterruptedAfterSaving):
+        run_notebooks.land(path, nbformat.read(path, as_version=4), repo_copy / "staging",
+                           {"B1": ENTRY})
+    assert json.loads((repo_copy / "figures" / "results.json").read_text())["B1"] == ENTRY
+
+
+# ------------------------------------------------------- prepared runs (kernels: slow)
+
+FIELDS_LESSON = [("p", "EPOCHS = 5"), "accuracy = 0.25 * EPOCHS",
+                 ("md", "We reach <!--{accuracy:.0%}-->?<!--/--> after <!--{EPOCHS}-->?<!--/--> "
+                        "epochs."),
+                 "import coursekit\ncoursekit.save_figure(__import__('matplotlib.pyplot')"
+                 ".pyplot.figure(), 'probe')"]
+
+
+@pytest.mark.slow
+def test_a_run_fills_the_prose_and_hides_its_own_cells(tmp_path):
+    path = lesson(tmp_path, *FIELDS_LESSON, meta={"quick": {"EPOCHS": 2}, "results": {
+        "B1": {"test_accuracy": "accuracy", "test_loss": "0.5", "epochs": "EPOCHS"}}})
+    (tmp_path / "out").mkdir()
+    finished, report, _ = run_notebooks.execute(path, quick=False, figures=tmp_path / "out")
+    assert "We reach 125% after 5 epochs." in notebook.FIELD.sub(r"\2", finished.cells[2].source)
+    assert report["results"]["B1"]["test_accuracy"] == 1.25
+    assert len(finished.cells) == 4 and [c.execution_count for c in finished.cells
+                                         if c.cell_type == "code"] == [1, 2, 3]
+    assert finished.metadata.course["code_sha256"] == notebook.code_sha256(finished)
+    assert finished.metadata.course["prose"] == ["125%", "5"]
+    assert (tmp_path / "out" / "probe.png").exists()
+    quick, report, _ = run_notebooks.execute(path, quick=True, figures=tmp_path / "out")
+    assert report["prose"] == {"2.0": "50%", "2.1": "2"}  # the quick parameters won
+    changed = nbformat.read(path, as_version=4)
+    changed.cells[2].source = changed.cells[2].source.replace("{EPOCHS}", "{EPOCHS + 1}")
+    assert notebook.code_sha256(changed) != finished.metadata.course["code_sha256"]
+
+
+INTERRUPT = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from tools import run_notebooks
+    root = Path(sys.argv[1])
+    run_notebooks.FIGURES, run_notebooks.README = root / "figures", root / "README.md"
+    sys.exit(run_notebooks.main([str(root / "lesson.ipynb")]))
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", ["error", "ctrl-c"])
+def test_a_stopped_run_changes_nothing_and_says_so_in_one_line(repo_copy, stop):
+    marker = repo_copy / "staging" / "started"
+    last = "raise ValueError('the loss went to nan')" if stop == "error" else \
+        f"open({str(marker)!r}, 'w').close()\nimport time\ntime.sleep(120)"
+    lesson(repo_copy, *FIELDS_LESSON, last)
+    before = snapshot(repo_copy)
+    run = subprocess.Popen([sys.executable, "-c", INTERRUPT, str(repo_copy)], cwd=COURSE_ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True)
+    deadline = time.monotonic() + 120
+    while stop == "ctrl-c" and not marker.exists():
+        assert time.monotonic() < deadline and run.poll() is None, run.communicate()
+        time.sleep(0.3)
+    if stop == "ctrl-c":
+        run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=180)
+    what = ("failed: ValueError: the loss went to nan" if stop == "error" else "interrupted")
+    assert err.strip().splitlines()[-1] == (
+        f"lesson.ipynb {what}. Nothing of it was saved: its notebook, figures, results.json "
+        f"entries and README rows are as they were."), err
+    assert run.returncode == (1 if stop == "error" else 130)
+    marker.unlink(missing_ok=True)
+    marker.unlink(missing_ok=True)
+    assert snapshot(repo_copy) == before
