@@ -8,12 +8,7 @@ lessons import it from here with a note of where it was taught (the d2l habit).
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .display import quiet_tensorflow_import
-
-quiet_tensorflow_import()  # batches needs TensorFlow; this keeps its start-up lines out
-import tensorflow as tf  # noqa: E402
-
-__all__ = ["plot_history", "batches"]
+__all__ = ["plot_history"]
 
 
 # Taught in lesson 02.
@@ -30,16 +25,3 @@ def plot_history(history, title):
         ax.legend()
     fig.tight_layout()
     return fig
-
-
-# Taught in lesson 02.
-def batches(images, labels, batch_size, shuffle=False, seed=None):
-    """A tf.data pipeline of (images, labels) batches, in a new order every epoch if shuffled."""
-    images, labels = tf.constant(images), tf.constant(labels)
-    order = tf.data.Dataset.range(len(images))
-    if shuffle:
-        order = order.shuffle(len(images), seed=seed)  # reshuffled at every epoch
-    pipeline = order.batch(batch_size).map(lambda i: (tf.gather(images, i), tf.gather(labels, i)))
-    options = tf.data.Options()
-    options.autotune.enabled = False  # on a 2-core CPU autotuning left one core idle in many epochs
-    return pipeline.prefetch(2).with_options(options)
