@@ -8,11 +8,9 @@ official files are downloaded as Keras does, into ``~/.keras/datasets``. Each lo
 returns exactly what ``keras.datasets.<name>.load_data()`` returns.
 """
 
-from __future__ import annotations
-
 import gzip
 import hashlib
-import io
+import math
 import os
 import pickle
 import re
@@ -22,12 +20,14 @@ import tempfile
 import urllib.request
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from .errors import DataError
 from .facts import DATASET_TITLES
-from .settings import DATA_ENV, check_settings, data_dir_setting
+from .images import unreadable
+from .settings import DATA_ENV, data_dir_setting
 
 __all__ = ["DATASETS", "load_data", "loaded_from"]
 
@@ -77,11 +77,8 @@ def loaded_from(name: str) -> str:
 
 
 def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
@@ -105,12 +102,17 @@ def _manifest_text(manifest: Path) -> str:
                         f"{_REGENERATE}") from error
 
 
-def _manifest_path(name: str) -> str:
-    """A listed path as ``<folder>/<file>``: ``./`` and Windows separators removed."""
-    name = name.strip().replace("\\", "/")
-    while name.startswith("./"):
-        name = name[2:]
-    return name
+def _inside(path: Path, root: Path) -> Path:
+    """``path``, refused before it is read if a symbolic link takes it out of ``root``."""
+    try:
+        target = path.resolve()
+    except RuntimeError:  # a symlink loop
+        target = None
+    if target is None or not target.is_relative_to(root.resolve()):
+        raise DataError(f"{path} is a symbolic link {f'to {target}' if target else 'that loops'}"
+                        f", outside the data folder {root}, so it was not read. Copy the file "
+                        f"itself into {path.parent}.")
+    return path
 
 
 def _read_manifest(data_dir: Path) -> dict[str, str]:
@@ -120,10 +122,10 @@ def _read_manifest(data_dir: Path) -> dict[str, str]:
     the BSD form ``SHA256 (<path>) = <hash>``, whatever the line ends; a line that is
     none of these stops with what is wrong with it.
     """
-    manifest = data_dir / "SHA256SUMS"
+    manifest = _inside(data_dir / "SHA256SUMS", data_dir)
     if not manifest.is_file():
         return {}
-    entries = {}
+    entries, lines = {}, {}
     for number, line in enumerate(_manifest_text(manifest).splitlines(), start=1):
         line = line.strip().lstrip("\ufeff")
         if not line or line.startswith("#"):
@@ -132,19 +134,26 @@ def _read_manifest(data_dir: Path) -> dict[str, str]:
         bsd = re.fullmatch(r"SHA256 ?\((.*)\) ?= ?([0-9a-fA-F]+)", line)
         digest, name = (gnu.group(1), gnu.group(2) or "") if gnu else (
             (bsd.group(2), bsd.group(1)) if bsd else (None, None))
-        problem = None
+        # the path as <folder>/<file>: Windows separators and leading ./ removed
+        problem, name = None, re.sub(r"^(\./)+", "", (name or "").strip().replace("\\", "/"))
         if digest is None:
             problem = "expected '<sha256>  <folder>/<file>' as written by `sha256sum`"
         elif len(digest) != 64:
             kind = {32: " (an MD5: use sha256sum, not md5sum)",
                     40: " (a SHA-1: use sha256sum, not sha1sum)"}.get(len(digest), "")
             problem = f"the hash has {len(digest)} hex digits, a SHA-256 has 64{kind}"
-        elif not _manifest_path(name):
+        elif not name:
             problem = "the hash is followed by no file name"
+        elif re.search(r"\s", name):
+            problem = "more than one word follows the hash; a line lists one file"
+        elif name.startswith("/") or re.match(r"[A-Za-z]:", name) or ".." in name.split("/"):
+            problem = "the path leaves the data folder; list <folder>/<file> inside it"
+        elif entries.get(name, digest.lower()) != digest.lower():
+            problem = f"{name} is listed with another hash on line {lines[name]}"
         if problem:
             raise DataError(f"{manifest}, line {number}: {problem}; found {line!r}. "
                             f"{_REGENERATE}")
-        entries[_manifest_path(name)] = digest.lower()
+        entries[name], lines[name] = digest.lower(), number
     return entries
 
 
@@ -154,12 +163,10 @@ def _verify_file(path: Path, folder: str, manifest: dict[str, str]) -> str:
     The publisher's hash wins; a file that is not the official one is accepted only
     when the folder's ``SHA256SUMS`` lists it with a matching hash.
     """
-    path = Path(path)
     if not path.is_file():
         raise DataError(
             f"{path} is missing. Copy the {folder} files into {path.parent} (see "
-            f"README, 'Data'), or unset {DATA_ENV} to download the official files."
-        )
+            f"README, 'Data'), or unset {DATA_ENV} to download the official files.")
     actual = _sha256_of(path)
     official = _OFFICIAL_SHA256.get(folder, {}).get(path.name)
     if actual == official:
@@ -179,32 +186,63 @@ def _verify_file(path: Path, folder: str, manifest: dict[str, str]) -> str:
     raise DataError(
         f"{path} failed its SHA-256 check: expected {expected}, got {actual}. The file "
         f"is truncated, damaged or not the {folder} distribution file. Copy it again "
-        f"from the original source (or delete it and unset {DATA_ENV} to download it)."
-    )
+        f"from the original source (or delete it and unset {DATA_ENV} to download it).")
+
+
+# The largest file of MNIST and Fashion-MNIST: 60,000 images of 28x28 bytes.
+_IDX_MAX_BYTES = 60_000 * 28 * 28
 
 
 def _read_idx(path: Path) -> np.ndarray:
-    """Read one gzip'd IDX file (the MNIST distribution format) into a uint8 array."""
+    """Read one gzip'd IDX file (the MNIST distribution format) into a uint8 array.
+
+    Streamed into an array of the size its header promises (at most the largest
+    MNIST file), so a file that inflates to more is refused before it takes memory.
+    """
     fix = "Copy the file again from the original source."
     try:
         with gzip.open(path, "rb") as handle:
-            raw = handle.read()
+            head = handle.read(4)
+            if len(head) < 4 or head[:3] != b"\x00\x00\x08" or not 1 <= head[3] <= 4:
+                raise DataError(f"{path} is not an IDX file of unsigned bytes (bad magic "
+                                f"number). {fix}")
+            dims = handle.read(4 * head[3])
+            if len(dims) < 4 * head[3]:
+                raise DataError(f"{path}: the IDX header is cut short. {fix}")
+            shape = tuple(int(n) for n in np.frombuffer(dims, dtype=">u4"))
+            size = math.prod(shape)
+            if size > _IDX_MAX_BYTES:
+                raise DataError(f"{path}: its header promises shape {shape}, {size:,} bytes, "
+                                f"more than any MNIST file holds ({_IDX_MAX_BYTES:,}). {fix}")
+            array, done = np.empty(size, np.uint8), 0
+            while done < size and (block := handle.read(min(1 << 20, size - done))):
+                array[done:done + len(block)] = np.frombuffer(block, np.uint8)
+                done += len(block)
+            if done < size or handle.read(1):
+                raise DataError(f"{path}: header promises shape {shape} but the data size "
+                                f"differs{'' if done < size else ' (it inflates to more)'}. {fix}")
     except (OSError, EOFError, zlib.error) as error:
         raise DataError(f"{path} is not a readable gzip file ({error}). {fix}") from error
-    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] != 0x08 or not 1 <= raw[3] <= 4:
-        raise DataError(f"{path} is not an IDX file of unsigned bytes (bad magic number). {fix}")
-    ndim = raw[3]
-    header_size = 4 + 4 * ndim
-    if len(raw) < header_size:
-        raise DataError(f"{path}: the IDX header is cut short. {fix}")
-    shape = tuple(int(n) for n in np.frombuffer(raw[4:header_size], dtype=">u4"))
-    if len(raw) - header_size != int(np.prod(shape, dtype=np.int64)):
-        raise DataError(f"{path}: header promises shape {shape} but the data size differs. {fix}")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape).copy()
+    return array.reshape(shape)
+
+
+_CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+# A batch's pickle: 31,039,532 bytes (10,000 images of 3,072 bytes, their labels, names).
+_CIFAR_BATCH_BYTES = 32 << 20
+
+
+def _bounded_array(*args) -> np.ndarray:
+    """``_reconstruct(ndarray, shape, dtype)`` or ``ndarray(shape, dtype)``, as NumPy's
+    pickles call them: an empty array to fill, refused past a batch's size."""
+    shape, dtype = args[-2:]
+    if math.prod(shape) * np.dtype(dtype).itemsize > _CIFAR_BATCH_BYTES:
+        raise pickle.UnpicklingError(f"refusing to build an array of shape {shape}, "
+                                     f"larger than a whole CIFAR-10 batch")
+    return np.ndarray(shape, dtype)
 
 
 class _ArrayUnpickler(pickle.Unpickler):
-    """Unpickles CIFAR batches: plain containers and NumPy arrays, nothing else."""
+    """Unpickles CIFAR batches: plain containers and NumPy arrays no larger than a batch."""
 
     ALLOWED = {
         ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
@@ -212,66 +250,84 @@ class _ArrayUnpickler(pickle.Unpickler):
     }
 
     def find_class(self, module, name):
-        if (module, name) in self.ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a CIFAR batch")
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a CIFAR batch")
+        if name in ("ndarray", "_reconstruct"):
+            return _bounded_array
+        return super().find_class(module, name)
 
 
 def _read_cifar10_archive(path: Path):
     """Read a ``cifar-10-python`` tar.gz exactly as ``keras.datasets.cifar10`` does.
 
-    Call only on an archive whose hash has been checked: the batches are pickles. Any
-    failure to decode it (a cut archive, a damaged pickle, a batch of the wrong size)
-    stops with the archive's name and the fix.
+    Call only on an archive whose hash has been checked: the batches are pickles. Each
+    is bounded before it is unpickled (its size in the archive, every array it builds)
+    and checked as it comes: 3,072 bytes per image and one label each, pixels that look
+    like photographs, no batch a copy of another. Any failure to decode it stops with
+    the archive's name and the fix.
     """
-    def batch(archive, member):
-        try:
-            data = archive.extractfile(f"cifar-10-batches-py/{member}").read()
-        except (KeyError, AttributeError) as error:
-            raise DataError(f"{path} has no cifar-10-batches-py/{member}. Copy the archive "
-                            f"again from the original source.") from error
-        record = _ArrayUnpickler(io.BytesIO(data), encoding="bytes").load()
-        images = np.asarray(record[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
-        return images, np.asarray(record[b"labels"], dtype=np.uint8)
-
+    fix = "Copy the archive again from the original source."
+    batches, seen = {}, {}
     try:
         with tarfile.open(path, "r:gz") as archive:
-            parts = [batch(archive, f"data_batch_{i}") for i in range(1, 6)]
-            x_test, y_test = batch(archive, "test_batch")
-    except DataError:
-        raise
+            for count, member in enumerate(archive):  # member by member, as stored
+                if count > 64 or member.size > _CIFAR_BATCH_BYTES:
+                    raise DataError(f"{path} is not the CIFAR-10 archive: it holds "
+                                    f"{member.name} ({member.size:,} bytes, entry {count + 1}"
+                                    f"), where CIFAR-10's holds 9 entries of at most 31 MB. "
+                                    f"{fix}")
+                name = member.name.removeprefix("cifar-10-batches-py/")
+                if name not in _CIFAR_BATCHES or not member.isfile():
+                    continue
+                record = _ArrayUnpickler(archive.extractfile(member), encoding="bytes").load()
+                images, labels = record[b"data"], np.asarray(record[b"labels"], np.uint8)
+                if (not isinstance(images, np.ndarray) or images.dtype != np.uint8
+                        or images.shape != (len(labels), 3072)):
+                    raise ValueError(f"{member.name} holds {getattr(images, 'shape', images)} "
+                                     f"{getattr(images, 'dtype', '')} for {len(labels)} labels"
+                                     f"; a batch holds 3,072 bytes per image")
+                sample = images[:_FINGERPRINT_IMAGES].astype(np.float32)
+                mean, spread = float(sample.mean()), float(sample.std())
+                if not (64 < mean < 192 and spread > 32):
+                    raise DataError(f"{path}: the pixels of {member.name} average {mean:.0f} "
+                                    f"with a spread of {spread:.0f}; CIFAR-10's photographs "
+                                    f"average about 121 with a spread of about 64. {fix}")
+                digest = hashlib.sha256(np.ascontiguousarray(images)).digest()
+                if digest in seen:
+                    raise DataError(f"{path}: {member.name} holds the same images as "
+                                    f"{seen[digest]}; CIFAR-10's six batches all differ. {fix}")
+                seen[digest] = member.name
+                batches[name] = images.reshape(-1, 3, 32, 32), labels
     except (EOFError, OSError, zlib.error, tarfile.TarError, pickle.UnpicklingError,
-            ValueError, KeyError, IndexError, TypeError, AttributeError) as error:
+            ValueError, KeyError, IndexError, TypeError, AttributeError,
+            OverflowError) as error:
         raise DataError(f"{path} cannot be decoded as the CIFAR-10 python archive "
                         f"({type(error).__name__}: {error}). It is damaged or cut short: copy "
                         f"it again from the original source.") from error
-    x_train = np.concatenate([images for images, _ in parts])
-    y_train = np.concatenate([labels for _, labels in parts])
+    missing = [name for name in _CIFAR_BATCHES if name not in batches]
+    if missing:
+        raise DataError(f"{path} has no cifar-10-batches-py/{missing[0]}. {fix}")
+    x_train = np.concatenate([batches[name][0] for name in _CIFAR_BATCHES[:5]])
+    y_train = np.concatenate([batches[name][1] for name in _CIFAR_BATCHES[:5]])
+    x_test, y_test = batches["test_batch"]
     return ((x_train.transpose(0, 2, 3, 1), y_train.reshape(-1, 1)),
             (x_test.transpose(0, 2, 3, 1), y_test.reshape(-1, 1)))
 
 
-class _Expected:
-    """What a dataset is: its sizes, image shape and a cheap fingerprint of its pixels."""
-
-    def __init__(self, train, test, image, nonzero=None, balanced=None):
-        self.train, self.test, self.image = train, test, image
-        # Fraction of non-zero pixels in the first images: about 0.19 for MNIST's digits
-        # and 0.49 for Fashion-MNIST's clothes (measured over 100, 1,000 and all images of
-        # either split; never under 0.18 or over 0.20 for MNIST, 0.49-0.50 for
-        # Fashion-MNIST), so 1/3 tells one from the other with a wide margin.
-        self.nonzero = nonzero
-        # Fashion-MNIST has exactly as many images of each class; MNIST never does.
-        self.balanced = balanced
-
-
+# What a dataset is: its sizes, image shape and a cheap fingerprint of its pixels.
+# nonzero: the share of non-zero pixels in the first images, about 0.19 for MNIST's digits
+# and 0.49 for Fashion-MNIST's clothes (measured over 100, 1,000 and all images of either
+# split; never under 0.18 or over 0.20 for MNIST, 0.49-0.50 for Fashion-MNIST), so 1/3
+# tells one from the other with a wide margin. balanced: Fashion-MNIST has exactly as
+# many images of each class; MNIST never does. CIFAR-10's pixels are checked per batch.
 _FINGERPRINT_IMAGES = 1_000
 _NONZERO_SPLIT = 1 / 3
-_EXPECTED = {
-    "mnist": _Expected(60_000, 10_000, (28, 28), nonzero="below", balanced=False),
-    "fashion_mnist": _Expected(60_000, 10_000, (28, 28), nonzero="above", balanced=True),
-    "cifar10": _Expected(50_000, 10_000, (32, 32, 3)),
-}
+_EXPECTED = {name: SimpleNamespace(train=train, test=10_000, image=image, nonzero=nonzero,
+                                   balanced=balanced)
+             for name, train, image, nonzero, balanced in (
+                 ("mnist", 60_000, (28, 28), "below", False),
+                 ("fashion_mnist", 60_000, (28, 28), "above", True),
+                 ("cifar10", 50_000, (32, 32, 3), None, None))}
 
 
 def _check_arrays(name: str, arrays, files: dict[str, Path], fix: str) -> None:
@@ -307,8 +363,7 @@ def _check_arrays(name: str, arrays, files: dict[str, Path], fix: str) -> None:
             raise DataError(f"{y_file} holds the label {int(y.max())}; {title}'s labels are "
                             f"0 to 9. {fix}")
         if expected.nonzero:
-            share = float(np.count_nonzero(x[:_FINGERPRINT_IMAGES])) / max(
-                x[:_FINGERPRINT_IMAGES].size, 1)
+            share = float(np.mean(x[:_FINGERPRINT_IMAGES] != 0)) if x.size else 0.0
             if (share > _NONZERO_SPLIT) != (expected.nonzero == "above"):
                 looks = "Fashion-MNIST's clothes" if share > _NONZERO_SPLIT else "MNIST's digits"
                 raise DataError(
@@ -318,21 +373,18 @@ def _check_arrays(name: str, arrays, files: dict[str, Path], fix: str) -> None:
         if expected.balanced is not None and y.size:
             per_class = np.bincount(y.ravel(), minlength=10)
             if bool((per_class == per_class[0]).all()) != expected.balanced:
-                what = ("has exactly as many labels of each class, as Fashion-MNIST does"
-                        if not expected.balanced else
-                        "does not have exactly as many labels of each class, as "
-                        "Fashion-MNIST does")
-                raise DataError(f"{y_file} {what}: these are not {title}'s labels. {fix}")
+                raise DataError(f"{y_file} {'does not have' if expected.balanced else 'has'} "
+                                f"exactly as many labels of each class, as Fashion-MNIST does: "
+                                f"these are not {title}'s labels. {fix}")
 
 
-def _read_idx_set(folder: Path):
-    x_train, y_train, x_test, y_test = (_read_idx(folder / name) for name in _IDX_FILES)
+def _read_idx_set(paths: list[Path]):
+    x_train, y_train, x_test, y_test = (_read_idx(path) for path in paths)
     return (x_train, y_train), (x_test, y_test)
 
 
 def _keras_cache_dir(subdir: str) -> Path:
-    base = os.environ.get("KERAS_HOME") or Path.home() / ".keras"
-    return Path(base) / "datasets" / subdir
+    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets" / subdir
 
 
 def _download_verified(url: str, destination: Path, sha256: str) -> Path:
@@ -341,7 +393,6 @@ def _download_verified(url: str, destination: Path, sha256: str) -> Path:
     The bytes go to a temporary name and are renamed into place only after their
     hash matches, so an interrupted download never looks like a complete file.
     """
-    destination = Path(destination)
     if destination.is_file():
         if _sha256_of(destination) == sha256:
             return destination
@@ -356,14 +407,12 @@ def _download_verified(url: str, destination: Path, sha256: str) -> Path:
             raise DataError(
                 f"{url} downloaded, but its SHA-256 is {actual}, not {sha256}. Nothing was "
                 f"saved. Try again later, or download it by hand into {destination.parent} "
-                f"and point {DATA_ENV} at a folder laid out as the README describes."
-            )
+                f"and point {DATA_ENV} at a folder laid out as the README describes.")
         os.replace(tmp, destination)
     except OSError as error:
         raise DataError(
             f"Could not download {url} ({error}). Without internet access, set {DATA_ENV} "
-            f"to a folder holding the dataset files (see README, 'Data')."
-        ) from error
+            f"to a folder holding the dataset files (see README, 'Data').") from error
     finally:
         Path(tmp).unlink(missing_ok=True)
     return destination
@@ -374,24 +423,16 @@ def _load_local(name: str, data_dir: Path):
     manifest = _read_manifest(data_dir)
     fix = (f"Copy the {DATASET_TITLES[name]} files into {data_dir / folder} again (see "
            f"README, 'Data'), or unset {DATA_ENV} to download the official files.")
-    if name == "cifar10":
-        archive = _find_cifar_archive(data_dir / folder, manifest)
-        kind = _verify_file(archive, folder, manifest)
-        arrays = _read_cifar10_archive(archive)
-        files = dict.fromkeys(("x_train", "y_train", "x_test", "y_test"), archive)
-    else:
-        kinds = {_verify_file(data_dir / folder / file, folder, manifest) for file in _IDX_FILES}
-        kind = "official" if kinds == {"official"} else "manifest"
-        arrays = _read_idx_set(data_dir / folder)
-        files = dict(zip(("x_train", "y_train", "x_test", "y_test"),
-                         (data_dir / folder / file for file in _IDX_FILES)))
-    _check_arrays(name, arrays, files, fix)
-    if kind == "official":
-        source = "the official distribution files, checked against the publisher's SHA-256"
-    else:
-        source = ("a local rebuild, not the official files: checked against the folder's "
-                  "SHA256SUMS")
-    return arrays, source
+    # every file is checked (no link out of the folder, then its hash) before any is read
+    paths = ([_find_cifar_archive(data_dir / folder, manifest)] * 4 if name == "cifar10"
+             else [data_dir / folder / file for file in _IDX_FILES])
+    kinds = {_verify_file(_inside(path, data_dir), folder, manifest)
+             for path in dict.fromkeys(paths)}
+    arrays = _read_cifar10_archive(paths[0]) if name == "cifar10" else _read_idx_set(paths)
+    _check_arrays(name, arrays, dict(zip(("x_train", "y_train", "x_test", "y_test"), paths)), fix)
+    return arrays, ("the official distribution files, checked against the publisher's SHA-256"
+                    if kinds == {"official"} else "a local rebuild, not the official files: "
+                    "checked against the folder's SHA256SUMS")
 
 
 def _find_cifar_archive(folder: Path, manifest: dict[str, str]) -> Path:
@@ -403,8 +444,7 @@ def _find_cifar_archive(folder: Path, manifest: dict[str, str]) -> Path:
         return folder / Path(listed[0]).name
     raise DataError(
         f"{official} is missing (and the folder's SHA256SUMS lists no other CIFAR-10 "
-        f"archive). Copy cifar-10-python.tar.gz there, or unset {DATA_ENV} to download it."
-    )
+        f"archive). Copy cifar-10-python.tar.gz there, or unset {DATA_ENV} to download it.")
 
 
 def _load_online(name: str):
@@ -418,7 +458,7 @@ def _load_online(name: str):
     elif name == "fashion_mnist":
         for file in _IDX_FILES:
             _download_verified(_MNIST_BASE_URL + file, _keras_cache_dir(folder) / file, hashes[file])
-        arrays = _read_idx_set(_keras_cache_dir(folder))
+        arrays = _read_idx_set([_keras_cache_dir(folder) / file for file in _IDX_FILES])
     else:
         path = _download_verified(_CIFAR10_URL, _keras_cache_dir("") / "cifar-10-python.tar.gz",
                                  hashes["cifar-10-python.tar.gz"])
@@ -434,12 +474,14 @@ def load_data(name: str):
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
-    check_settings()
     data_dir = data_dir_setting()
     if data_dir is None:
         arrays, source = _load_online(name)
     else:
-        arrays, source = _load_local(name, data_dir)
+        try:
+            arrays, source = _load_local(name, data_dir)
+        except PermissionError as error:
+            raise unreadable(error) from error
         source += f" ({DATA_ENV})"
     (x_train, _), (x_test, _) = arrays
     _LOADED_FROM[name] = source

@@ -5,8 +5,6 @@ naming the file and the fix, instead of a TensorFlow traceback or a silently wro
 dataset (lesson 08).
 """
 
-from __future__ import annotations
-
 import io
 import os
 import re
@@ -46,7 +44,19 @@ def _keras_files(folder: Path) -> list[Path]:
     keeps every file with an image extension, hidden ones included: a macOS ``._x.png``
     or a ``.ipynb_checkpoints/x-checkpoint.png`` counts as one more image of the class.
     """
-    return sorted(Path(root) / name for root, _, names in os.walk(folder) for name in names)
+    return sorted(Path(root) / name for root, _, names in os.walk(folder, onerror=_raise)
+                  for name in names)
+
+
+def _raise(error: OSError):
+    raise error
+
+
+def unreadable(error: PermissionError) -> DataError:
+    """The message for a file or folder this user may not read (shared with datasets)."""
+    return DataError(f"{error.filename} cannot be read: permission denied. Make it readable "
+                     f"to you (`chmod -R u+rX {error.filename}`), or copy it into a folder of "
+                     f"your own.")
 
 
 def _hidden(path: Path, folder: Path) -> bool:
@@ -70,6 +80,15 @@ def _hidden_image_error(path: Path, root: Path, name: str) -> DataError:
 
 
 def _class_folders(split_dir: Path) -> list[str]:
+    """The class folders Keras will list; a link that loops back is refused, not a class."""
+    for link in (p for p in split_dir.iterdir() if p.is_symlink()):
+        try:  # a link that leads nowhere Keras skips, as we do
+            looped = split_dir.resolve().is_relative_to(link.resolve(strict=True))
+        except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop
+            looped = isinstance(error, RuntimeError)
+        if looped:
+            raise DataError(f"{link} is a symbolic link that loops back to a folder holding "
+                            f"it: Keras would read it as a class. Remove the link: rm {link}")
     return sorted(p.name for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
@@ -92,110 +111,121 @@ MAX_IMAGE_PIXELS = 25_000_000
 _IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 _ROWS_PER_CHUNK = 256
+_READERS = ("TensorFlow (which Keras trains with) and Pillow (keras.utils.load_img, lesson "
+            "08's own loader)")
 
 
-def _decode_like_keras(path: Path, shown: str) -> None:
-    """Decode ``path`` as ``image_dataset_from_directory`` will: TensorFlow's decoder.
+def _decode_like_keras(data: bytes, path: Path) -> np.ndarray:
+    """The pixels ``image_dataset_from_directory`` will train on: TensorFlow's decoder.
 
     Pillow forgives what TensorFlow refuses (a PNG chunk with a wrong checksum, for one),
-    and Keras's own error names no file. Without TensorFlow, Pillow checks the chunks'
-    checksums (``verify``) and decodes the image.
+    and Keras's own error names no file.
     """
-    data = path.read_bytes()
-    try:
-        import tensorflow as tf
-    except ImportError:
-        from PIL import Image
+    import tensorflow as tf
 
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-        return
     try:
-        tf.image.decode_image(data, channels=3, expand_animations=False)
+        return tf.image.decode_image(data, channels=3, expand_animations=False).numpy()
     except (tf.errors.OpError, ValueError) as error:
         message = re.sub(r"\{\{.*?\}\}|\[Op:\w+\]", "",
                          getattr(error, "message", str(error))).strip().splitlines()[0]
-        raise DataError(f"{shown} is a damaged image: TensorFlow, which Keras uses to read "
+        raise DataError(f"{path} is a damaged image: TensorFlow, which Keras uses to read "
                         f"images, cannot decode it ({message}), so training would stop on "
                         f"it. Save the drawing again as PNG, or delete the file.") from error
 
 
-def _hidden_colour_shows(image) -> bool:
-    """True if dropping the alpha channel changes what a pixel looks like on white.
+def _pillow_disagrees(image, keras_pixels, tolerance: int, has_alpha: bool) -> str:
+    """How ``keras.utils.load_img`` (Pillow, converting to RGB) would see ``image``
+    differently from Keras's reader, or from a look on white: '', 'pixels' or 'hidden'.
 
-    Row by row, so that checking a large image costs a few MB, not gigabytes.
+    ``tolerance``: 48 levels for JPEG, whose decoders round apart (by up to 20 measured).
+    Row by row (converting a strip is converting those pixels), so a large image costs
+    a few MB more, not gigabytes.
     """
-    rgba = image.convert("RGBA")
-    width, height = rgba.size
+    width, height = image.size
+    if keras_pixels.shape != (height, width, 3):
+        return "pixels"
     for top in range(0, height, _ROWS_PER_CHUNK):
-        rows = np.asarray(rgba.crop((0, top, width, min(top + _ROWS_PER_CHUNK, height))))
-        alpha = rows[..., 3:].astype(np.float32) / 255
-        if (alpha < 1).any():
-            colour = rows[..., :3].astype(np.float32)
-            on_white = colour * alpha + 255 * (1 - alpha)
-            if np.abs(on_white - colour).max() > 32:
-                return True
-    return False
+        part = image.crop((0, top, width, min(top + _ROWS_PER_CHUNK, height)))
+        rows = np.asarray(part.convert("RGB"), np.int16)
+        if np.abs(rows - keras_pixels[top:top + _ROWS_PER_CHUNK]).max() > tolerance:
+            return "pixels"
+        if has_alpha:  # Keras drops the alpha channel: the colour under it shows
+            rgba = np.asarray(part.convert("RGBA"), np.float32)
+            if (np.abs(255 - rgba[..., :3]) * (1 - rgba[..., 3:] / 255)).max() > 32:
+                return "hidden"
+    return ""
 
 
-def _check_image(path: Path, shown: str, image_size: tuple[int, int], found: dict) -> None:
+def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
     """Check one image as Keras will read it; raise DataError if training could not use it.
 
-    The header is read first (format and size, without decoding), so that a huge image
-    is refused by name before it takes any memory; then the file is decoded the way
-    training decodes it; then, for an image with transparency, the colours under its
-    transparent pixels are compared with white, since Keras drops the alpha channel.
+    The header is read first (format, size and frames, without decoding), so that a huge
+    or animated image is refused by name before it takes any memory; then the file is
+    decoded the way training decodes it (TensorFlow) and the way lesson 08's own loader
+    does (Pillow, ``load_img``), and the two must see the same pixels, and no colour
+    hidden under transparency.
     """
     from PIL import Image, UnidentifiedImageError
 
     too_big = (f"Keras would decode every pixel on each read before shrinking it to "
                f"{image_size[1]}x{image_size[0]}. Save it at most 5000x5000 pixels (a few "
                f"hundred across is plenty for a drawing).")
+    damaged = "Save the drawing again as PNG, or delete the file."
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:  # reads the header, not the pixels
                 fmt, mode, size = image.format, image.mode, image.size
                 has_alpha = mode in _ALPHA_MODES or "transparency" in image.info
+                animated = getattr(image, "is_animated", False)  # finds frame 2, decodes none
     except Image.DecompressionBombError as error:
-        raise DataError(f"{shown} is far too large an image ({error}). {too_big}") from error
+        raise DataError(f"{path} is far too large an image ({error}). {too_big}") from error
     except UnidentifiedImageError as error:
         with open(path, "rb") as handle:
             start = handle.read(8)
         if start.startswith(_IMAGE_SIGNATURES):
-            raise DataError(f"{shown} is a damaged image: it starts as an image file but "
+            raise DataError(f"{path} is a damaged image: it starts as an image file but "
                             f"Pillow cannot read it (a cut copy, or a chunk whose checksum "
-                            f"is wrong). Save the drawing again as PNG, or delete the "
-                            f"file.") from error
-        raise DataError(f"{shown} is not an image (Pillow cannot identify its format). "
+                            f"is wrong). {damaged}") from error
+        raise DataError(f"{path} is not an image (Pillow cannot identify its format). "
                         f"Delete it or replace it with a PNG drawing.") from error
+    except PermissionError:
+        raise
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise DataError(f"{shown} is a damaged image ({error}). Save the drawing again "
-                        f"as PNG, or delete the file.") from error
+        raise DataError(f"{path} is a damaged image ({error}). {damaged}") from error
     if fmt not in _KERAS_IMAGE_FORMATS:
-        raise DataError(f"{shown} is a {fmt} file under an image name; Keras reads only "
+        raise DataError(f"{path} is a {fmt} file under an image name; Keras reads only "
                         f"PNG, JPEG, GIF and BMP. Convert it to PNG.")
     if size[0] * size[1] > MAX_IMAGE_PIXELS:
-        raise DataError(f"{shown} is {size[0]}x{size[1]} pixels. {too_big}")
-    _decode_like_keras(path, shown)
-    if has_alpha:
-        try:
-            with Image.open(path) as image:
-                shows = _hidden_colour_shows(image)
-        except (OSError, SyntaxError, ValueError, EOFError) as error:
-            raise DataError(f"{shown} is a damaged image ({error}). Save the drawing again "
-                            f"as PNG, or delete the file.") from error
-        if shows:
-            raise DataError(
-                f"{shown} has transparent pixels. Keras drops the alpha channel, so the "
-                f"colour hidden under them would show and the drawing would look "
-                f"different. Save it with a white background (no transparency).")
-    if mode != "RGB":
-        found.setdefault(f"mode {mode}", []).append(shown)
+        raise DataError(f"{path} is {size[0]}x{size[1]} pixels. {too_big}")
+    if animated:
+        raise DataError(f"{path} is an animated {fmt} (more than one frame): Keras would "
+                        f"train on its first frame only (a GIF's after decoding every frame, "
+                        f"on each read). Save the one drawing as a still PNG.")
+    data = path.read_bytes()
+    problem = "16-bit" if data.startswith(_IMAGE_SIGNATURES[0]) and data[24:25] == b"\x10" else ""
+    try:
+        keras_pixels = _decode_like_keras(data, path)
+        with Image.open(io.BytesIO(data)) as image:
+            problem = problem or _pillow_disagrees(image, keras_pixels, 48 if fmt == "JPEG"
+                                                   else 0, has_alpha)
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise DataError(f"{path} is a damaged image ({error}). {damaged}") from error
+    if problem:
+        flatten = "Flatten it onto a white background (save it with no transparency)."
+        raise DataError(f"{path} " + {
+            "16-bit": f"is a 16-bit PNG, which {_READERS} read differently (TensorFlow "
+                      f"scales it to 8 bits, Pillow does not). Save it as an 8-bit PNG.",
+            "hidden": f"has transparent pixels: Keras drops the alpha channel, so the colour "
+                      f"hidden under them would show. {flatten}",
+            "pixels": f"has transparent pixels, which {_READERS} read differently. {flatten}"
+                      if has_alpha else f"is a {fmt} image (mode {mode}) that {_READERS} "
+                      f"decode to different pixels. Save it as an 8-bit PNG."}[problem])
+    if mode != "RGB":  # the note on what Keras converts, for an example's name
+        found.setdefault(f"{mode} image(s) (e.g. {{}}) will be read as RGB", []).append(path)
     if size != (image_size[1], image_size[0]):
-        found.setdefault(f"size {size[0]}x{size[1]}", []).append(shown)
+        found.setdefault(f"image(s) of {size[0]}x{size[1]} (e.g. {{}}) will be resized to "
+                         f"{image_size[1]}x{image_size[0]}", []).append(path)
 
 
 def check_image_folder(path: Path, splits=("train", "test"),
@@ -203,18 +233,27 @@ def check_image_folder(path: Path, splits=("train", "test"),
     """Check a folder laid out as ``<split>/<class>/<image>`` before Keras reads it.
 
     Stops with :class:`DataError` (naming the file or folder and the fix) on a wrong
-    layout, a class missing from a split, an empty class folder, a file that is not an
-    image, an image TensorFlow cannot decode, a hidden image file Keras would count
-    (``._x.png``), an image over :data:`MAX_IMAGE_PIXELS` or one whose transparency
-    would be lost. Returns a report of
+    layout (images in a nested folder, a link looping back), a class missing from a
+    split, an empty class folder, an unreadable file, a file that is not an image, an
+    image TensorFlow cannot decode, a hidden image file Keras would count (``._x.png``),
+    an image over :data:`MAX_IMAGE_PIXELS`, an animated one, or one that TensorFlow and
+    Pillow (``keras.utils.load_img``) decode differently (16-bit, transparency) or whose
+    transparency would be lost. Returns a report of
     the classes, the image counts and what ``image_dataset_from_directory(...,
     color_mode="rgb", image_size=image_size)`` will convert (grey or RGBA to RGB,
     other sizes resized), and of files it will skip.
     """
-    root = Path(path)
+    try:
+        return _check_folder(Path(path), splits, image_size)
+    except PermissionError as error:
+        raise unreadable(error) from error
+
+
+def _check_folder(root: Path, splits, image_size) -> ImageFolderReport:
+    listed = " and ".join(split + "/" for split in splits)
     if not root.is_dir():
-        raise DataError(f"{root} is not a folder. Expected a folder holding "
-                        f"{' and '.join(s + '/' for s in splits)} with one subfolder per class.")
+        raise DataError(f"{root} is not a folder. Expected a folder holding {listed} with "
+                        f"one subfolder per class.")
     classes_by_split, counts, notes, found = {}, {}, [], {}
     for split in splits:
         split_dir = root / split
@@ -241,6 +280,14 @@ def check_image_folder(path: Path, splits=("train", "test"),
             hidden = next((f for f in images if _hidden(f, class_dir)), None)
             if hidden is not None:
                 raise _hidden_image_error(hidden, root, name)
+            nested = next((f for f in images if f.parent != class_dir), None)
+            if nested is not None:
+                raise DataError(
+                    f"{nested} sits in a subfolder of the class folder {class_dir}: Keras "
+                    f"would count it, lesson 08's own loader would not. Expected one folder "
+                    f"per class directly under {listed}, "
+                    f"with the images directly inside it ({split}/{name}/1.png): move them "
+                    f"up into {class_dir}.")
             for other in sorted(f for f in set(files) - set(images) if not _hidden(f, class_dir)):
                 notes.append(f"skipped {split}/{other.relative_to(split_dir).as_posix()}: "
                              f"not a file type Keras reads ({', '.join(KERAS_IMAGE_EXTENSIONS)})")
@@ -249,7 +296,7 @@ def check_image_folder(path: Path, splits=("train", "test"),
                                 f"files). Add images of '{name}' or remove the folder from "
                                 f"every split.")
             for image in images:
-                _check_image(image, str(image), image_size, found)
+                _check_image(image, image_size, found)
             counts[split][name] = len(images)
     first, *rest = splits
     for split in rest:
@@ -258,12 +305,6 @@ def check_image_folder(path: Path, splits=("train", "test"),
                 f"{root}: {first}/ has classes {classes_by_split[first]} but {split}/ has "
                 f"{classes_by_split[split]}. Class numbers come from the sorted folder names, "
                 f"so every split needs the same class folders.")
-    for kind, files in sorted(found.items()):
-        what = kind.split(" ", 1)[1]
-        example = Path(files[0]).relative_to(root).as_posix()
-        if kind.startswith("mode"):
-            notes.append(f"{len(files)} {what} image(s) (e.g. {example}) will be read as RGB")
-        else:
-            notes.append(f"{len(files)} image(s) of {what} (e.g. {example}) will be resized "
-                         f"to {image_size[1]}x{image_size[0]}")
+    notes += [f"{len(files)} " + note.format(files[0].relative_to(root).as_posix())
+              for note, files in sorted(found.items())]
     return ImageFolderReport(root, classes_by_split[first], counts, notes)

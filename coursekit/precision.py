@@ -20,7 +20,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Gpu", "decide_precision", "choose_precision", "cpu_flags", "gpus"]
+__all__ = ["Gpu", "decide_precision", "choose_precision", "cpu_flags", "gpus", "FORCED"]
+
+# Set by coursekit.runtime.start(precision=...) for a timing run in one format everywhere
+# (`make bench` times every lesson in float32 too, as on a machine without bfloat16 units).
+FORCED: dict[str, str] = {}
 
 CPUINFO = Path("/proc/cpuinfo")
 # bfloat16 units arrived with NVIDIA's Ampere generation (compute capability 8.0).
@@ -96,6 +100,8 @@ def choose_precision() -> str:
     import keras
 
     policy, reason = decide_precision(cpu_flags=cpu_flags(), gpus=gpus(), platform=sys.platform)
+    if "policy" in FORCED:
+        policy, reason = FORCED["policy"], "chosen for this timing run"
     keras.mixed_precision.set_global_policy(policy)
     print(f"precision: {policy} ({reason})")
     return policy

@@ -22,8 +22,9 @@ def read_results(path: Path) -> dict:
     path = Path(path)
     if not path.exists():
         return {}
-    recover = (f"Restore the committed copy with `git checkout -- figures/{path.name}` "
-               f"(the runner rewrites it from real runs), or delete it if it is your own.")
+    rewrites = "`make seeds`" if path.name == "seeds.json" else "`make run`"
+    recover = (f"If it is the course's, restore it with `git checkout -- figures/{path.name}` "
+               f"({rewrites} rewrites it from real runs); if it is your own, delete it.")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:

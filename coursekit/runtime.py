@@ -22,9 +22,16 @@ REPORT_MARK = "course-report:"
 FIT_SECONDS: dict[int, float] = {}  # id(model) -> seconds spent in its fit calls
 
 
-def start(figures: str, models: str | None = None) -> None:
-    """Quiet TensorFlow, choose the output folders, make runs repeatable, time every fit."""
+def start(figures: str, models: str | None = None, precision: str | None = None) -> None:
+    """Quiet TensorFlow, choose the output folders, make runs repeatable, time every fit.
+
+    ``precision`` ("float32") overrides what ``coursekit.choose_precision`` would pick.
+    """
     quiet_tensorflow_import()
+    if precision:
+        from .precision import FORCED
+
+        FORCED["policy"] = precision
     import keras
     import tensorflow as tf
 

@@ -1,4 +1,4 @@
-"""The helper module: run mode, verified data loading, atomic outputs."""
+"""The helper package: verified data loading, outputs, facts and the run's report."""
 
 import gzip
 import hashlib
@@ -6,6 +6,9 @@ import io
 import json
 import os
 import pickle
+import re
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -13,7 +16,8 @@ import numpy as np
 import pytest
 
 import coursekit
-from coursekit import DataError, SettingError
+from coursekit import CourseError, DataError, SettingError
+from coursekit.paths import COURSE_ROOT
 from helpers import idx_bytes, write_manifest
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -70,145 +74,153 @@ def cifar_archive(path: Path, n: int = 3, payload=None) -> None:
             archive.addfile(info, io.BytesIO(data))
 
 
-# ----------------------------------------------------------------- run mode and outputs
+
+# ------------------------------------------------------- outputs, facts, the run's report
 
 
-@pytest.mark.parametrize("value, expected", [("", False), ("0", False), ("1", True), (" 1 ", True)])
-def test_quick_mode_values(monkeypatch, value, expected):
-    monkeypatch.setenv("COURSE_QUICK", value)
-    assert coursekit.quick_mode() is expected
+@pytest.fixture
+def outputs(tmp_path, monkeypatch):
+    """This run's figures and models in tmp_path, as the runner would send them."""
+    monkeypatch.setattr(coursekit.outputs, "_chosen", {})
+    coursekit.outputs.use_output_folder(tmp_path)
+    return tmp_path
 
 
-@pytest.mark.parametrize("value", ["yes", "true", "2", "quick"])
-def test_quick_mode_rejects_other_values_with_the_fix(monkeypatch, value):
-    monkeypatch.setenv("COURSE_QUICK", value)
-    with pytest.raises(SettingError, match=r"COURSE_QUICK=.*Use COURSE_QUICK=1"):
-        coursekit.quick_mode()
+def test_importing_the_package_changes_nothing_and_brings_no_tensorflow(tmp_path):
+    probe = ("import sys, coursekit; assert 'tensorflow' not in sys.modules; "
+             "print(sorted(coursekit.__all__)[:1])")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_no_run_in_jupyter_writes_to_the_committed_figures(tmp_path, monkeypatch):
-    """Only tools/run_notebooks.py lands outputs in figures/; a learner's full run has a folder of its own."""
-    monkeypatch.delenv("COURSE_OUTPUT_DIR", raising=False)
-    monkeypatch.setenv("COURSE_QUICK", "1")
-    assert coursekit.output_dir() != coursekit.outputs._FIGURES_DIR
-    monkeypatch.setenv("COURSE_QUICK", "0")
-    monkeypatch.setattr(coursekit.outputs, "_LEARNER_DIR", tmp_path / "my-outputs")
-    assert coursekit.output_dir() == tmp_path / "my-outputs"
+def test_save_figure_writes_a_readable_png_and_no_temporary_files(outputs):
+    import stat
 
-
-def test_output_dir_follows_the_override(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path / "out"))
-    assert coursekit.output_dir() == tmp_path / "out"
-    assert coursekit.model_path("m.keras").parent == tmp_path / "out" / "models"
-
-
-def test_save_figure_writes_a_png_and_no_temporary_files(tmp_path, monkeypatch):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
     path = coursekit.save_figure(fig, "a_curve")
-    plt.close(fig)
-    assert path == tmp_path / "a_curve.png"
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["a_curve.png"]
+    assert path == outputs / "a_curve.png" and path.read_bytes()[:4] == b"\x89PNG"
+    assert [p.name for p in outputs.iterdir()] == ["a_curve.png"]
+    assert stat.S_IMODE(path.stat().st_mode) & stat.S_IROTH  # for sharing, not mkstemp's 0600
     with pytest.raises(ValueError, match="figure name"):
         coursekit.save_figure(fig, "../escape")
+    plt.close(fig)
 
 
 def test_display_path_never_shows_a_machine_path(tmp_path):
-    assert coursekit.display_path(coursekit.outputs._FIGURES_DIR / "x.png") == "figures/x.png"
+    assert coursekit.display_path(COURSE_ROOT / "models" / "x.keras") == "models/x.keras"
     assert coursekit.display_path(tmp_path / "x.png") == "<output folder>/x.png"
 
 
-def test_record_result_merges_by_model_id(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
-    common = dict(epochs=1, batch_size=2, train_seconds=1.234, test_accuracy=0.91234,
-                  test_loss=0.3)
-    coursekit.record_result("B2", **common)
-    coursekit.record_result("B1", **common)
-    coursekit.record_result("B1", **{**common, "test_accuracy": 0.95})
-    results = json.loads((tmp_path / "results.json").read_text())
-    assert list(results) == ["B1", "B2"]
-    assert results["B1"]["test_accuracy"] == 0.95
-    assert results["B2"]["train_seconds"] == 1.2
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
-
-
-def test_record_result_keeps_the_data_source_load_data_saw(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
-    monkeypatch.setitem(coursekit.datasets._LOADED_FROM, "mnist", "the official files")
-    common = dict(epochs=1, batch_size=2, train_seconds=1, test_accuracy=0.9, test_loss=0.3)
-    assert coursekit.record_result("B1", data_source="my own copy",
-                                   **common)["data_source"] == "the official files"
-    # no dataset load_data knows: the caller's word is all there is
-    assert coursekit.record_result("E1", data_source="data/shapes",
-                                   **common)["data_source"] == "data/shapes"
-
-
-@pytest.mark.parametrize("model_id, accuracy, said", [
-    ("B1", 0.95, "B1: test accuracy 0.9500, at or above the tutorial's 0.9224 (by 0.0276)"),
-    ("B2", 0.98, "B2: test accuracy 0.9800, at or above the course's target 0.97 (by 0.0100)"),
-    ("E1-final", 1.0, "E1-final: test accuracy 1.0000, at or above the course's target 1.0 "
-                      "(by 0.0000)"),
-    ("B5", 0.98, "B5: test accuracy 0.9800, below the course's target 0.985 by 0.0050. "),
-    ("D1", 0.67, "D1: test accuracy 0.6700, below the tutorial's 0.6804 by 0.0104. "),
+@pytest.mark.parametrize("model_id, words, floor", [
+    ("B1", "test accuracy 0.9224", "the tutorial's 0.9224"),
+    ("B3", "test error 1.07%", "the tutorial's 0.9893"),
+    ("B2", "curves only", "the course's target 0.97"),
+    ("E1-augmented", "accuracy on another person's drawings 73.3%", "no floor"),
 ])
-def test_compare_says_whose_number_the_floor_is(monkeypatch, capsys, model_id, accuracy, said):
-    monkeypatch.setenv("COURSE_QUICK", "0")
-    monkeypatch.delenv("COURSE_STRICT_FLOORS", raising=False)
-    coursekit.compare_with_tutorial(model_id, accuracy)
-    assert capsys.readouterr().out.startswith(said)
+def test_each_model_says_what_its_tutorial_reported_and_whose_floor_it_has(model_id, words,
+                                                                           floor):
+    model = coursekit.facts.model(model_id)
+    assert (model.tutorial, model.floor_words) == (words, floor)
+    assert coursekit.tutorial(model_id) == model.reported
 
 
-def test_a_floor_the_tutorial_did_not_publish_is_the_courses():
-    for model in coursekit.facts.MODELS.values():
-        assert (model.floor is None) == (model.floor_source is None), model.id
-        if model.tutorial.startswith("curves only"):
-            assert model.floor_source == "course", model.id
-    assert coursekit.facts.MODELS["E1-final"].floor_source == "course"  # its own test set
+@pytest.mark.parametrize("fields, problem", [
+    ({"floor": "tutorial"}, 'floor = "tutorial" needs a reported headline number'),
+    ({"reported": {"headline": "test_accuracy"}}, "reported.headline names 'test_accuracy'"),
+    ({"floor": "high"}, 'floor must be "tutorial", a number, or absent'),
+])
+def test_a_wrong_model_table_is_refused_naming_it(fields, problem):
+    fields = {"floor_setting": fields.pop("floor", None), **fields}
+    with pytest.raises(CourseError, match=rf"course\.toml, \[models\.X\]: {re.escape(problem)}"):
+        coursekit.facts.ModelFacts(id="X", title="", dataset="mnist", lesson="",
+                                   quick_floor=0.5, **fields)
 
 
-def test_a_floor_without_its_source_is_refused():
-    with pytest.raises(coursekit.CourseError, match=r'course\.toml, \[models\.X\]: a floor '
-                                                    r'needs floor_source = "tutorial"'):
-        coursekit.facts.ModelFacts(id="X", title="", dataset="mnist", lesson="", tutorial="",
-                                   quick_floor=0.5, floor=0.9)
-
-
-@pytest.mark.parametrize("call", [
-    lambda: coursekit.compare_with_tutorial("B9", 0.9),
-    lambda: coursekit.record_result("B9", epochs=1, batch_size=1, train_seconds=1,
-                                    test_accuracy=0.9, test_loss=0.1),
-], ids=["compare_with_tutorial", "record_result"])
-def test_an_unknown_model_id_says_where_models_are_declared(tmp_path, monkeypatch, call):
-    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
-    with pytest.raises(coursekit.CourseError, match=r"'B9' is not a model of the course: "
+def test_an_unknown_model_id_says_where_models_are_declared():
+    with pytest.raises(CourseError, match=r"'B9' is not a model of the course: "
                        r"coursekit/course\.toml declares B1, .*needs a \[models\.B9\] table"):
-        call()
-    assert not (tmp_path / "results.json").exists()
+        coursekit.tutorial("B9")
 
 
 def test_only_tensorflows_retracing_warning_is_dropped(monkeypatch, caplog):
     import logging
-    import sys
     import types
 
     logger = logging.getLogger("tensorflow")
     monkeypatch.setattr(logger, "filters", [])
     monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
     coursekit.quiet_tensorflow_import()
-    coursekit.quiet_tensorflow_import()  # a second Setup adds no second filter
+    coursekit.quiet_tensorflow_import()  # a second call adds no second filter
     assert len(logger.filters) == 1
     with caplog.at_level(logging.WARNING):
         logger.warning("5 out of the last 129 calls to <function f at 0x7fb1> triggered "
                        "tf.function retracing. Tracing is expensive")
         logger.warning("something else")
     assert [record.getMessage() for record in caplog.records] == ["something else"]
+
+
+def test_the_report_reads_results_from_the_lessons_variables(outputs, monkeypatch):
+    coursekit.quiet_tensorflow_import()
+    import keras
+
+    from coursekit import runtime
+
+    model = keras.Sequential([keras.Input((100,)), keras.layers.Dense(10)])
+    monkeypatch.setitem(runtime.FIT_SECONDS, id(model), 4.0)
+    namespace = {"mlp": model, "acc": 0.95, "loss": 0.2, "x": [0] * 1000}
+    spec = {"B1": {"model": "mlp", "test_accuracy": "acc", "test_loss": "loss", "epochs": "2",
+                   "train_samples": "len(x)"}}
+    report = json.loads(runtime.report(spec, namespace, {"3.0": "95%"}, quick=False)
+                        .removeprefix(runtime.REPORT_MARK))
+    entry = report["results"]["B1"]
+    assert report["prose"] == {"3.0": "95%"} and entry["train_seconds"] == 4.0
+    assert (entry["precision"], entry["samples_per_s"]) == ("float32", 500.0)
+    assert entry["train_gflop_per_sample"] == round(3 * 2 * 100 * 10 / 1e9, 5)
+    with pytest.raises(CourseError, match="below a quick run's floor"):
+        runtime.report(spec, {**namespace, "acc": 0.01}, {}, quick=True)
+
+
+def test_training_flops_counts_conv_and_dense_layers():
+    coursekit.quiet_tensorflow_import()
+    import keras
+
+    model = keras.Sequential([
+        keras.Input((8, 8, 2)),
+        keras.layers.Conv2D(4, 3, padding="same"),      # 2*3*3*2*4*8*8 = 9,216
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),                          # 4*4*4 = 64 values
+        keras.layers.Dense(10),                          # 2*64*10 = 1,280
+    ])
+    assert coursekit.results.training_flops(model) == 3 * (9_216 + 1_280)
+
+
+def test_model_diagram_without_the_venv_on_path(outputs, monkeypatch):
+    coursekit.quiet_tensorflow_import()
+    import keras
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)], name="tiny")
+    assert coursekit.save_model_diagram(model, "tiny").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_timing_run_can_force_float32(monkeypatch):
+    coursekit.quiet_tensorflow_import()
+    import keras
+
+    from coursekit import precision
+
+    monkeypatch.setitem(precision.FORCED, "policy", "float32")
+    try:
+        assert coursekit.choose_precision() == "float32"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
 
 
 # ----------------------------------------------------------------- local data folder
@@ -431,90 +443,3 @@ def test_real_cifar_rebuild_is_reported_as_a_rebuild(monkeypatch, capsys):
     assert y_train[0, 0] == 6 and y_test[0, 0] == 3
 
 
-def test_training_flops_counts_conv_and_dense_layers():
-    coursekit.quiet_tensorflow_import()
-    import keras
-
-    model = keras.Sequential([
-        keras.Input((8, 8, 2)),
-        keras.layers.Conv2D(4, 3, padding="same"),      # 2*3*3*2*4*8*8 = 9,216
-        keras.layers.MaxPooling2D(),
-        keras.layers.Flatten(),                          # 4*4*4 = 64 values
-        keras.layers.Dense(10),                          # 2*64*10 = 1,280
-    ])
-    assert coursekit.results._training_flops(model) == 3 * (9_216 + 1_280)
-
-
-def test_record_result_stores_throughput(tmp_path, monkeypatch):
-    coursekit.quiet_tensorflow_import()
-    import keras
-
-    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
-    model = keras.Sequential([keras.Input((100,)), keras.layers.Dense(10)])
-    entry = coursekit.record_result(
-        "B1", epochs=2, batch_size=10, train_seconds=4.0,
-        test_accuracy=0.5, test_loss=1.0, keras_model=model, train_samples=1000)
-    assert entry["samples_per_s"] == 500.0
-    assert entry["train_gflop_per_sample"] == round(3 * 2 * 100 * 10 / 1e9, 5)
-    assert entry["train_gflop_per_s"] == round(3 * 2 * 100 * 10 * 500 / 1e9, 2)
-
-
-def test_record_result_stores_the_precision_the_model_trained_in(tmp_path, monkeypatch):
-    coursekit.quiet_tensorflow_import()
-    import keras
-
-    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
-    common = dict(epochs=1, batch_size=1, train_seconds=1.0, test_accuracy=0.5, test_loss=1.0)
-    plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    try:
-        mixed = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
-    assert coursekit.record_result("B1", keras_model=plain, **common)["precision"] == "float32"
-    assert coursekit.record_result("B2", keras_model=mixed, **common)["precision"] == "mixed_bfloat16"
-    assert "precision" not in coursekit.record_result("B3", **common)
-
-
-def test_written_files_are_readable_by_others(tmp_path, monkeypatch):
-    import stat
-
-    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
-    coursekit.record_result("B1", epochs=1, batch_size=1, train_seconds=1, test_accuracy=1,
-                            test_loss=0)
-    mode = stat.S_IMODE((tmp_path / "results.json").stat().st_mode)
-    assert mode & stat.S_IRGRP and mode & stat.S_IROTH
-
-
-def test_model_diagram_without_the_venv_on_path(tmp_path, monkeypatch):
-    coursekit.quiet_tensorflow_import()
-    import keras
-
-    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
-    monkeypatch.setenv("PATH", "/usr/bin:/bin")
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)], name="tiny")
-    path = coursekit.save_model_diagram(model, "tiny_diagram")
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_display_path_names_where_staged_outputs_will_land(tmp_path, monkeypatch):
-    """make run stages a notebook's outputs, then moves them into figures/: print that."""
-    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
-    monkeypatch.setenv("COURSE_OUTPUT_LANDS_IN", "figures")
-    assert coursekit.display_path(tmp_path / "results.json") == "figures/results.json"
-    monkeypatch.delenv("COURSE_OUTPUT_LANDS_IN")
-    assert coursekit.display_path(tmp_path / "results.json") == "<output folder>/results.json"
-
-
-def test_run_seed_is_the_lessons_own_unless_course_seed_is_set(monkeypatch):
-    monkeypatch.delenv("COURSE_SEED", raising=False)
-    assert coursekit.run_seed(42) == 42
-    monkeypatch.setenv("COURSE_SEED", "3")
-    assert coursekit.run_seed(42) == 3
-
-
-@pytest.mark.parametrize("value", ["-1", "one", "1.5"])
-def test_run_seed_rejects_what_is_not_a_seed_with_the_fix(monkeypatch, value):
-    monkeypatch.setenv("COURSE_SEED", value)
-    with pytest.raises(SettingError, match="COURSE_SEED=.*unset it"):
-        coursekit.run_seed(42)

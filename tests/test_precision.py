@@ -11,8 +11,9 @@ import pytest
 from coursekit import precision
 from coursekit.facts import MODELS
 from coursekit.precision import Gpu, decide_precision
+from coursekit.paths import COURSE_ROOT
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = COURSE_ROOT
 
 AMX_CPU = {"fpu", "avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16"}
 AVX512_BF16_CPU = {"fpu", "avx2", "avx512f", "avx512_bf16"}

@@ -18,7 +18,9 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
+from coursekit.paths import COURSE_ROOT
+
+REQUIREMENTS = COURSE_ROOT / "requirements.txt"
 PYTHONS = ("3.11", "3.12", "3.13")
 
 # pip matches only the wheel tags it is given and, unlike macOS tags, does not widen
@@ -58,6 +60,7 @@ import pip._vendor.packaging.markers as markers
 target_environment = json.loads(sys.argv[1])
 markers.default_environment = lambda: dict(target_environment)
 from pip._internal.cli.main import main
+from coursekit.paths import COURSE_ROOT
 sys.exit(main(sys.argv[2:]))
 """
 
@@ -74,7 +77,7 @@ def marker_environment(platform, python):
 
 def requirements():
     lines = (line.strip() for line in REQUIREMENTS.read_text().splitlines())
-    return [Requirement(line) for line in lines if line and not line.startswith("#")]
+    return [Requirement(line) for line in lines if line and not line.startswith(("#", "-e"))]
 
 
 def selected_names(platform, python):
@@ -124,12 +127,12 @@ def pip_dry_run(platform, python, *pip_args):
 def resolutions():
     """pip's dry run for every target, run in parallel: {(platform, python): (process, report)}."""
     with concurrent.futures.ThreadPoolExecutor(len(TARGETS)) as pool:
-        futures = {target: pool.submit(pip_dry_run, *target, "-r", str(REQUIREMENTS))
+        futures = {target: pool.submit(pip_dry_run, *target, *map(str, requirements()))
                    for target in TARGETS}
         return {target: future.result() for target, future in futures.items()}
 
 
-@pytest.mark.slow
+@pytest.mark.release
 @pytest.mark.parametrize("platform,python", TARGETS)
 def test_requirements_resolve_from_the_index(resolutions, platform, python):
     finished, report = resolutions[platform, python]

@@ -1,6 +1,6 @@
 """Maintainer tools: the repository's location, the code hash of committed outputs, the
-benchmark's refusal to report a failed run, damaged or unknown results named with the
-fix, and the site's lesson list."""
+benchmark's refusal to report a failed run, and damaged or unknown results named with
+the fix."""
 
 import json
 import re
@@ -12,10 +12,12 @@ import pytest
 
 from coursekit import __version__
 from coursekit.facts import REPOSITORY
-from helpers import setup_cell
-from tools import bench, build_site, run_notebooks, seeds, set_repository, update_readme
+from coursekit.paths import COURSE_ROOT as REPO
+from tools import bench, notebook, seeds, set_repository, update_readme
 
-REPO = Path(__file__).resolve().parent.parent
+
+def setup_cell(path: Path) -> str:
+    return next(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
 
 
 def test_every_link_to_the_repository_follows_course_toml():
@@ -46,8 +48,8 @@ def test_moving_the_repository_is_one_command(tmp_path):
     assert ("https://colab.research.google.com/github/mirror-org/course/blob/main/"
             "notebooks/03_mnist_first_cnn.ipynb") in badge
     assert REPOSITORY not in badge
-    assert ('REPO_URL = os.environ.get("COURSE_REPO_URL", '
-            '"https://github.com/mirror-org/course")') in setup_cell(lesson)
+    assert f'"https://github.com/mirror-org/course/archive/v{__version__}.tar.gz"' \
+        in setup_cell(lesson)
     assert "github.com/mirror-org/course" in (tmp_path / "site" / "_config.yml").read_text()
     assert [c.source for c in nbformat.read(lesson, as_version=4).cells[1:]
             if c.cell_type == "markdown"] == other_links, "only the badge cell may change"
@@ -61,8 +63,7 @@ def test_a_new_version_is_fetched_by_every_setup_cell(tmp_path):
 
     assert len(rewritten) == len(list((REPO / "notebooks").glob("[0-9]*.ipynb")))
     assert set_repository.stale_files(tmp_path, REPOSITORY, version="9.1.0") == []
-    assert setup_cell(lesson) == before.replace(f'VERSION = "{__version__}"', 'VERSION = "9.1.0"')
-    assert re.findall(r'^VERSION = "(.*)"$', setup_cell(lesson), re.MULTILINE) == ["9.1.0"]
+    assert setup_cell(lesson) == before.replace(f"/v{__version__}.tar.gz", "/v9.1.0.tar.gz")
 
 
 def _notebook(*sources):
@@ -75,19 +76,21 @@ def test_code_hash_ignores_comments_and_layout():
     plain = _notebook("x = f(1, 2)\nif x:\n    y = 3", "%pip install -q keras")
     reworded = _notebook("# why we call f\nx = f(1,\n      2)  # a comment\n\nif x:\n  y = 3",
                          "%pip  install -q keras\n# a note")
-    assert run_notebooks.code_sha256(plain) == run_notebooks.code_sha256(reworded)
+    assert notebook.code_sha256(plain) == notebook.code_sha256(reworded)
 
 
 def test_code_hash_sees_every_change_to_the_code():
-    base = run_notebooks.code_sha256(_notebook("x = f(1, 2)\nif x:\n    y = 3\nz = 4"))
+    base = notebook.code_sha256(_notebook("x = f(1, 2)\nif x:\n    y = 3\nz = 4"))
     for changed in ("x = f(1, 3)\nif x:\n    y = 3\nz = 4",          # a value
                     "x = f(1, 2)\nif x:\n    y = 3\n    z = 4",      # indentation is code
                     "x = f(1, 2)\nif x:\n    y = '3'\nz = 4",        # a string
                     "x = f(1, 2)\nif x:\n    y = 3\nz = 4\n# c\nw = 5"):
-        assert run_notebooks.code_sha256(_notebook(changed)) != base, changed
+        assert notebook.code_sha256(_notebook(changed)) != base, changed
 
 
 def test_bench_writes_nothing_after_a_failed_full_run(tmp_path, monkeypatch, capsys):
+    from tools import run_notebooks
+
     monkeypatch.setattr(bench, "FIGURES", tmp_path)
     monkeypatch.setattr(run_notebooks, "main", lambda argv: 1)
     monkeypatch.setattr(bench, "matmul_gflops", lambda dtype: 300.0)  # no need to measure
@@ -116,12 +119,6 @@ def test_bench_without_times_says_to_run_first(tmp_path, monkeypatch, capsys):
     assert "run `make run` first" in capsys.readouterr().err
 
 
-def test_site_lists_the_real_drawings_accuracy_of_the_shapes_models():
-    said = build_site.model_result({"test_accuracy": 1.0, "quickdraw_test_accuracy": 0.9778})
-    assert said == "100.0% test accuracy on its own test drawings, 97.8% on real drawings by other people (Quick, Draw!)"
-    assert build_site.model_result({"test_accuracy": 0.9682}) == "96.8% test accuracy"
-
-
 def test_distance_to_peak_bounds_the_course_by_its_slow_models():
     results = {  # 400 GFLOP in 1 s, 300 GFLOP in 3 s, and a model without recorded work
         "fast": {"train_gflop_per_sample": 0.004, "train_samples": 50_000, "epochs": 2, "train_seconds": 1.0},
@@ -145,7 +142,7 @@ def test_bench_takes_the_matmul_rate_before_and_after_the_notebooks():
 
 
 RESULT = {"dataset": "mnist", "data_source": "", "epochs": 1, "batch_size": 128,
-          "train_seconds": 2.0, "test_accuracy": 0.95, "test_loss": 0.2, "quick_mode": False,
+          "train_seconds": 2.0, "test_accuracy": 0.95, "test_loss": 0.2,
           "train_samples": 100, "train_gflop_per_sample": 0.001}
 
 
@@ -165,7 +162,7 @@ def test_update_readme_names_a_damaged_file_and_the_fix(readme_and_results, caps
     (readme_and_results / name).write_text('{"B1": {"mean": 0.9')
     before = (readme_and_results / "README.md").read_text(encoding="utf-8")
     assert update_readme.main([]) == 1
-    assert re.search(rf"{name} is not valid JSON .*Delete it", capsys.readouterr().err)
+    assert re.search(rf"{name} is not valid JSON .*git checkout -- figures/{name}.*delete it", capsys.readouterr().err)
     assert (readme_and_results / "README.md").read_text(encoding="utf-8") == before
 
 
@@ -179,7 +176,8 @@ def test_update_readme_says_where_an_unknown_model_must_be_declared(readme_and_r
 def test_seeds_names_a_damaged_seeds_file(tmp_path, monkeypatch, capsys):
     (tmp_path / "seeds.json").write_text("<<<<<<< HEAD\n")
     monkeypatch.setattr(seeds, "SEEDS_FILE", tmp_path / "seeds.json")
-    monkeypatch.setattr(seeds, "run_with_seed", lambda path, seed, out: {"B1": RESULT})
+    monkeypatch.setattr(seeds.run_notebooks, "execute",
+                        lambda *args, **kwargs: (None, {"results": {"B1": RESULT}}, 1.0))
     assert seeds.main(["02_mnist_mlp.ipynb", "--seeds", "1"]) == 1
     assert "seeds.json holds git merge-conflict markers" in capsys.readouterr().err
     assert (tmp_path / "seeds.json").read_text() == "<<<<<<< HEAD\n"

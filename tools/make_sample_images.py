@@ -15,7 +15,7 @@ from PIL import Image
 
 import coursekit
 
-OUT = coursekit.settings.COURSE_ROOT / "data" / "samples"
+OUT = coursekit.paths.COURSE_ROOT / "data" / "samples"
 CIFAR_FROG = 6
 FROG_INDEX = 4  # the first frog in CIFAR-10's test set
 

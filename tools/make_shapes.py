@@ -33,12 +33,13 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+from coursekit.paths import COURSE_ROOT
 
 SEED = 2017  # the year of the tutorial
 SIZE = 24  # final image size in pixels
 SCALE = 4  # drawn at SIZE*SCALE, then averaged down: smooth, anti-aliased strokes
 CLASSES = ("circle", "rectangle", "triangle")
-REPO = Path(__file__).resolve().parent.parent
+REPO = COURSE_ROOT
 
 # style -> (output folder, {split: images per shape})
 SETS = {

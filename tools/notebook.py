@@ -46,12 +46,13 @@ def lesson_metadata(nb) -> dict:
 
 
 def prepare(nb, *, figures: str, models: str | None = None, parameters: dict | None = None,
-            quick: bool = False):
+            quick: bool = False, precision: str | None = None):
     """A copy of ``nb`` with the runner's cells injected (see the module's docstring)."""
     meta = lesson_metadata(nb)
     parameters = {**(meta.get("quick", {}) if quick else {}), **(parameters or {})}
     cells = [_injected("import coursekit.runtime as _course_runtime\n"
-                       f"_course_runtime.start({figures!r}, {models!r})\n_course_prose = {{}}")]
+                       f"_course_runtime.start({figures!r}, {models!r}, {precision!r})\n"
+                       "_course_prose = {}")]
     tagged = [i for i, c in enumerate(nb.cells) if PARAMETERS in c.metadata.get("tags", [])]
     if parameters and not tagged:
         raise ValueError("the notebook has no cell tagged 'parameters' to override")

@@ -65,7 +65,7 @@ def _signals_held():
 
 
 def execute(path: Path, *, quick: bool = False, parameters: dict | None = None,
-            figures: Path | None = None) -> tuple:
+            figures: Path | None = None, precision: str | None = None) -> tuple:
     """Run one notebook from a prepared copy; return ``(finished notebook, report, seconds)``.
 
     Figures go to ``figures`` (a staging folder); models, in a full run, to the course's
@@ -74,7 +74,7 @@ def execute(path: Path, *, quick: bool = False, parameters: dict | None = None,
     nb = nbformat.read(path, as_version=4)
     models = None if not quick else str(Path(figures) / "models")
     prepared = notebook.prepare(nb, figures=str(figures), models=models, quick=quick,
-                                parameters=parameters)
+                                parameters=parameters, precision=precision)
     client = NotebookClient(prepared, timeout=None, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
@@ -204,15 +204,16 @@ def _times_text(times_file: Path, times: dict) -> bytes:
 
 
 def run_one(path: Path, quick: bool, parameters: dict, times_file: Path | None,
-            store: bool = True) -> float:
+            store: bool = True, precision: str | None = None) -> float:
     """Execute one notebook and, in a full run, check its floors and land its files."""
     with tempfile.TemporaryDirectory(prefix=f"course-run-{path.stem}-") as staging:
         finished, report, seconds = execute(path, quick=quick, parameters=parameters,
-                                            figures=Path(staging))
+                                            figures=Path(staging), precision=precision)
         for model_id, entry in report["results"].items():
             print("  " + floor_check(model_id, entry["test_accuracy"], quick=quick), flush=True)
-        if parameters or not store:
-            print("  nothing stored (settings overridden or --no-store)", flush=True)
+        if parameters or precision or not store:
+            print("  nothing stored (settings or precision overridden, or --no-store)",
+                  flush=True)
         elif not quick:
             times = {path.name: round(seconds, 1)} if times_file else None
             land(path, finished, Path(staging), report["results"], times, times_file)
@@ -238,6 +239,8 @@ def main(argv=None) -> int:
     parser.add_argument("--times", type=Path, help="merge {notebook: seconds} into this JSON file")
     parser.add_argument("--no-store", action="store_true",
                         help="a full run that checks the floors but stores nothing")
+    parser.add_argument("--precision", choices=["float32"],
+                        help="compute in this format whatever the hardware (stores nothing)")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
     times = {}
@@ -245,7 +248,7 @@ def main(argv=None) -> int:
         print(f"{'quick' if args.quick else 'full'} run: {path.name} ...", flush=True)
         try:
             times[path.name] = run_one(path.resolve(), args.quick, dict(args.settings), args.times,
-                                       store=not args.no_store)
+                                       store=not args.no_store, precision=args.precision)
         except (KeyboardInterrupt, Exception) as error:
             print(failure_line(path, error, list(times), args.quick), file=sys.stderr, flush=True)
             return 130 if isinstance(error, KeyboardInterrupt) else 1

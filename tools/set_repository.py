@@ -8,9 +8,9 @@ plus this command. It rewrites the places that must name the repository literall
 because they are read before the course's package is available:
 
 * each lesson's Open-in-Colab badge (its first markdown cell);
-* each lesson's set-up cell (its first code cell), which fetches the course on Colab:
-  its repository, and its ``VERSION``, which follows ``coursekit.__version__`` (the cell
-  downloads the tag ``v<VERSION>``, so after a release bump run this too, and push the tag);
+* each lesson's set-up cell (its first code cell), which installs the course on Colab:
+  its repository, and the tag ``v<version>`` it installs, which follows
+  ``coursekit.__version__`` (after a release bump run this too, and push the tag);
 * the site configuration's repository button (``site/_config.yml``).
 
 Other GitHub links in the lessons (to Keras, TensorFlow, ...) are left alone.
@@ -27,15 +27,16 @@ import nbformat
 
 from coursekit import __version__
 from coursekit.facts import REPOSITORY
+from coursekit.paths import COURSE_ROOT
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = COURSE_ROOT
 # owner/name after a host that serves this repository
 REPOSITORY_URL = re.compile(
     r"(?P<host>https://(?:github\.com|raw\.githubusercontent\.com"
     r"|colab\.research\.google\.com/github)/)(?P<slug>[\w.-]+/[\w.-]+)")
 
 
-SETUP_VERSION = re.compile(r'^VERSION = "[^"\n]*"$', re.MULTILINE)
+SETUP_VERSION = re.compile(r"/archive/v[^/\"\s]+\.tar\.gz")
 
 
 def pointed_at(text: str, slug: str) -> str:
@@ -43,7 +44,7 @@ def pointed_at(text: str, slug: str) -> str:
 
 
 def setup_cell_for(text: str, slug: str, version: str) -> str:
-    return SETUP_VERSION.sub(f'VERSION = "{version}"', pointed_at(text, slug))
+    return SETUP_VERSION.sub(f"/archive/v{version}.tar.gz", pointed_at(text, slug))
 
 
 def _first(nb, cell_type: str):

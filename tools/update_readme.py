@@ -20,8 +20,9 @@ from coursekit import facts
 from coursekit.errors import CourseError
 from coursekit.facts import DATASET_TITLES
 from coursekit.results import read_results
+from coursekit.paths import COURSE_ROOT
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = COURSE_ROOT
 README = REPO / "README.md"
 RESULTS = REPO / "figures" / "results.json"
 SEEDS = REPO / "figures" / "seeds.json"  # written by `make seeds`
