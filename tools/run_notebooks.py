@@ -133,16 +133,18 @@ def land(path: Path, nb, staging: Path, results: dict, times: dict | None = None
     """
     contents = {FIGURES / p.name: p.read_bytes() for p in sorted(staging.iterdir())
                 if p.is_file() and p.suffix == ".png"}
-    if results:
+    all_times = None
+    if times:
+        contents[times_file] = _times_text(times_file, times)
+        all_times = json.loads(contents[times_file])
+    if results or times:
         from tools import update_readme
 
         contents[FIGURES / RESULTS_FILE] = results_text(FIGURES / RESULTS_FILE, results)
         merged = {**read_results(FIGURES / RESULTS_FILE), **results}
         readme = update_readme.updated_readme(README.read_text(encoding="utf-8"), merged,
-                                              read_results(FIGURES / "seeds.json"))
+                                              read_results(FIGURES / "seeds.json"), all_times)
         contents[README] = readme.encode()
-    if times:
-        contents[times_file] = _times_text(times_file, times)
     text = nbformat.writes(nb)
     contents[path] = (text if text.endswith("\n") else text + "\n").encode()
     written = {}
