@@ -286,13 +286,13 @@ def _read_cifar10_archive(path: Path):
                     raise ValueError(f"{member.name} holds {getattr(images, 'shape', images)} "
                                      f"{getattr(images, 'dtype', '')} for {len(labels)} labels"
                                      f"; a batch holds 3,072 bytes per image")
-                sample = images[:_FINGERPRINT_IMAGES].astype(np.float32)
+                sample = images[::10].astype(np.float32)  # 1,000 images across the batch
                 mean, spread = float(sample.mean()), float(sample.std())
                 if not (64 < mean < 192 and spread > 32):
                     raise DataError(f"{path}: the pixels of {member.name} average {mean:.0f} "
                                     f"with a spread of {spread:.0f}; CIFAR-10's photographs "
                                     f"average about 121 with a spread of about 64. {fix}")
-                digest = hashlib.sha256(np.ascontiguousarray(images)).digest()
+                digest = hashlib.sha256(sample.tobytes()).digest()
                 if digest in seen:
                     raise DataError(f"{path}: {member.name} holds the same images as "
                                     f"{seen[digest]}; CIFAR-10's six batches all differ. {fix}")
