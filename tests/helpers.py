@@ -3,9 +3,11 @@ local web server, and a way to see whether a folder changed."""
 
 from __future__ import annotations
 
+import builtins
 import gzip
 import hashlib
 import http.server
+import io
 import os
 from pathlib import Path
 
@@ -53,3 +55,22 @@ def file_stats(folder: Path, skip: set[str] = frozenset({"__pycache__"})) -> dic
             found[os.path.relpath(os.path.join(parent, name), folder)] = (info.st_size,
                                                                           info.st_mtime_ns)
     return found
+
+
+def deny(monkeypatch, path: Path) -> None:
+    """Make ``path`` unreadable as ``chmod 000`` does for anyone but root (tests often run
+    as root, whom no permission stops): opening or listing it, or reaching inside it,
+    raises the PermissionError the system would."""
+    path = str(path)
+
+    def guard(real, inside_only=False):
+        def call(target, *args, **kwargs):
+            name = str(target) if isinstance(target, (str, os.PathLike)) else ""
+            if name.startswith(path + os.sep) or (name == path and not inside_only):
+                raise PermissionError(13, "Permission denied", name)
+            return real(target, *args, **kwargs)
+        return call
+
+    for module, name in ((builtins, "open"), (io, "open"), (os, "scandir"), (os, "listdir")):
+        monkeypatch.setattr(module, name, guard(getattr(module, name)))
+    monkeypatch.setattr(os, "stat", guard(os.stat, inside_only=True))

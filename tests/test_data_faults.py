@@ -26,12 +26,13 @@ from PIL import Image
 import coursekit
 from coursekit import DataError
 from coursekit.datasets import _EXPECTED, DATASETS
-from helpers import idx_bytes, write_manifest
+from helpers import deny, idx_bytes, write_manifest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "datasets"
 needs_shared = pytest.mark.skipif(not (SHARED_DATA / "mnist").is_dir(),
                                   reason="needs the offline datasets in ../shared/datasets")
+needs_proc = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 IDX = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
@@ -158,33 +159,100 @@ def test_tiny_good_folder_passes(tmp_path, monkeypatch):
     assert x_train.shape == (6, 28, 28)
 
 
-@pytest.mark.parametrize("damage", [
-    lambda raw: raw[:10] + bytes(b ^ 0x5A for b in raw[10:40]) + raw[40:],  # zlib.error
-    lambda raw: raw[: len(raw) // 2],                                       # EOFError
-    lambda raw: b"not gzip at all",                                         # BadGzipFile
-    lambda raw: gzip.compress(b"\x00\x00\x08"),                              # cut header
+@pytest.mark.parametrize("damage, problem", [
+    (lambda raw: raw[:10] + bytes(b ^ 0x5A for b in raw[10:40]) + raw[40:], "not a readable"),
+    (lambda raw: raw[: len(raw) // 2], "not a readable gzip"),                 # EOFError
+    (lambda raw: b"not gzip at all", "not a readable gzip"),                   # BadGzipFile
+    (lambda raw: gzip.compress(b"\x00\x00\x08"), r"bad magic number"),         # cut header
+    (lambda raw: gzip.compress(gzip.decompress(raw) + bytes(99)),
+     r"header promises shape \(6, 28, 28\) but the data size differs \(it inflates to more\)"),
+    (lambda raw: gzip.compress(bytes([0, 0, 8, 3]) + struct.pack(">3I", 10**6, 28, 28)),
+     r"promises shape \(1000000, 28, 28\), 784,000,000 bytes, more than any MNIST file"),
 ])
-def test_damaged_idx_archive_names_the_file(tmp_path, monkeypatch, damage):
+def test_damaged_idx_archive_names_the_file(tmp_path, monkeypatch, damage, problem):
     folder = tiny_idx_folder(tmp_path, monkeypatch, GOOD)
     path = folder / IDX[0]
     path.write_bytes(damage(path.read_bytes()))
     write_manifest(tmp_path / "data")
-    with pytest.raises(DataError, match=r"train-images-idx3-ubyte\.gz .*(Copy|copy)"):
+    with pytest.raises(DataError, match=rf"{re.escape(str(path))}:? .*{problem}.*Copy"):
         coursekit.load_data("mnist")
 
 
+# Peak memory from VmHWM: getrusage's maxrss would carry over pytest's own peak
+# through fork and exec.
+MEASURE = textwrap.dedent("""
+    import re, sys
+    import coursekit
+    try:
+        eval(sys.argv[1])
+    except coursekit.DataError as error:
+        print(error)
+    status = open("/proc/self/status").read()
+    print(int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) // 1024)
+""")
+
+
+def message_and_peak_mb(call: str) -> tuple[str, int]:
+    """What ``call`` says, run in a fresh Python, and the most memory it held (MB)."""
+    done = subprocess.run([sys.executable, "-c", MEASURE, call], capture_output=True,
+                          text=True, check=True)
+    message, peak_mb = done.stdout.strip().rsplit("\n", 1)
+    return message, int(peak_mb)
+
+
+@needs_proc
+def test_a_gzip_inflating_far_past_its_header_is_refused_in_little_memory(tmp_path,
+                                                                         monkeypatch):
+    """The issue measured 2.1 GB for a 1 GiB bomb: it was inflated before its header was read."""
+    path = tiny_idx_folder(tmp_path, monkeypatch, GOOD) / IDX[0]
+    with gzip.open(path, "wb", compresslevel=1) as out:
+        out.write(gzip.decompress(idx_bytes(digits(6))))  # the header promises 6 images
+        for _ in range(256):
+            out.write(bytes(1 << 20))                      # then 256 MB more
+    write_manifest(tmp_path / "data")
+    message, peak_mb = message_and_peak_mb("coursekit.load_data('mnist')")
+    assert f"{path}: header promises shape (6, 28, 28)" in message and "inflates" in message
+    assert peak_mb < 120, f"peak {peak_mb} MB"
+
+
 def cifar_bytes(batches=None, n=2) -> bytes:
+    """A cifar-10-python archive of random batches of n images; ``batches`` replaces some
+    or adds members: their bytes, or a size for that many zero bytes."""
     rng = np.random.default_rng(1)
+    members = dict.fromkeys([f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"])
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for member in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-            data = (batches or {}).get(member) or pickle.dumps({
+        for member, data in {**members, **(batches or {})}.items():
+            data = bytes(data) if isinstance(data, int) else data or pickle.dumps({
                 b"data": rng.integers(0, 256, (n, 3072)).astype(np.uint8),
                 b"labels": rng.integers(0, 10, n).tolist()}, protocol=2)
             info = tarfile.TarInfo(f"cifar-10-batches-py/{member}")
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+def cifar_folder(tmp_path, monkeypatch, archive: bytes) -> Path:
+    """A data folder holding ``archive`` as CIFAR-10's, listed in its SHA256SUMS."""
+    path = tmp_path / "data" / "cifar-10" / "cifar-10-python.tar.gz"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(archive)
+    write_manifest(tmp_path / "data")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    return path
+
+
+def builds(*call) -> bytes:
+    """A batch whose pickle is a few bytes that would build ``call``'s array."""
+    class Build:
+        def __reduce__(self):
+            return call
+    return pickle.dumps({b"data": Build(), b"labels": [1]}, protocol=2)
+
+
+def batch(pixels, n=2) -> bytes:
+    return pickle.dumps({b"data": np.asarray(pixels, np.uint8).reshape(n, 3072),
+                         b"labels": [1] * n}, protocol=2)
 
 
 @pytest.mark.parametrize("archive, cause", [
@@ -194,27 +262,68 @@ def cifar_bytes(batches=None, n=2) -> bytes:
     (cifar_bytes({"test_batch": pickle.dumps({b"data": np.zeros(100, np.uint8),
                                               b"labels": [1]}, protocol=2)}), "ValueError"),
     (cifar_bytes({"test_batch": pickle.dumps({b"labels": [1]}, protocol=2)}), "KeyError"),
+    # allow-listed calls that would build 2 GB from a few bytes
+    (cifar_bytes({"data_batch_2": builds(np._core.multiarray._reconstruct,
+                                         (np.ndarray, (1 << 31,), b"B"))}),
+     r"UnpicklingError: refusing to build an array of shape \(2147483648,\)"),
+    (cifar_bytes({"data_batch_2": builds(np.ndarray, ((1 << 31,), "u1"))}),
+     r"UnpicklingError: refusing to build an array of shape \(2147483648,\)"),
 ])
 def test_damaged_cifar_archive_names_the_archive(tmp_path, monkeypatch, archive, cause):
-    root = tmp_path / "data"
-    (root / "cifar-10").mkdir(parents=True)
-    (root / "cifar-10" / "cifar-10-python.tar.gz").write_bytes(archive)
-    write_manifest(root)
-    monkeypatch.setenv("COURSE_DATA_DIR", str(root))
-    with pytest.raises(DataError, match=rf"cifar-10-python\.tar\.gz cannot be decoded as the "
+    path = cifar_folder(tmp_path, monkeypatch, archive)
+    with pytest.raises(DataError, match=rf"{re.escape(str(path))} cannot be decoded as the "
                                         rf"CIFAR-10 python archive \(({cause})"):
         coursekit.load_data("cifar10")
 
 
+SAME = batch(np.random.default_rng(2).integers(0, 256, 2 * 3072))
+
+
+@pytest.mark.parametrize("batches, problem", [
+    ({f"data_batch_{i}": SAME for i in range(1, 6)},
+     r"cifar-10-batches-py/data_batch_2 holds the same images as cifar-10-batches-py/"
+     r"data_batch_1; CIFAR-10's six batches all differ"),
+    ({"data_batch_3": batch(np.full(2 * 3072, 128))},
+     r"the pixels of cifar-10-batches-py/data_batch_3 average 128 with a spread of 0"),
+    ({"data_batch_4": 33 << 20}, r"is not the CIFAR-10 archive: it holds cifar-10-batches-py/"
+                                 r"data_batch_4 \(34,603,008 bytes"),
+    ({f"extra_{i}": b"" for i in range(70)}, r"is not the CIFAR-10 archive: .* entry 66\)"),
+])
+def test_listed_cifar_archive_that_is_not_cifar_is_refused(tmp_path, monkeypatch, batches,
+                                                           problem):
+    path = cifar_folder(tmp_path, monkeypatch, cifar_bytes(batches))
+    with pytest.raises(DataError, match=rf"{re.escape(str(path))}:? {problem}.*Copy the archive"):
+        coursekit.load_data("cifar10")
+
+
 def test_cifar_archive_with_too_few_images_is_refused(tmp_path, monkeypatch):
-    root = tmp_path / "data"
-    (root / "cifar-10").mkdir(parents=True)
-    (root / "cifar-10" / "cifar-10-python.tar.gz").write_bytes(cifar_bytes(n=2))
-    write_manifest(root)
-    monkeypatch.setenv("COURSE_DATA_DIR", str(root))
+    cifar_folder(tmp_path, monkeypatch, cifar_bytes(n=2))
     with pytest.raises(DataError, match=r"CIFAR-10 has 50,000 train images, each with a "
                                         r"label; found 10 images in .*cifar-10-python\.tar\.gz"):
         coursekit.load_data("cifar10")
+
+
+@pytest.mark.parametrize("listed", [f"mnist/{IDX[0]}", "SHA256SUMS"])
+def test_data_linking_out_of_its_folder_is_refused_unread(tmp_path, monkeypatch, listed):
+    tiny_idx_folder(tmp_path, monkeypatch, GOOD)
+    link, outside = tmp_path / "data" / listed, tmp_path / "elsewhere"
+    link.rename(outside)
+    link.symlink_to(outside)
+    hashed = []
+    monkeypatch.setattr(coursekit.datasets, "_sha256_of", hashed.append)
+    with pytest.raises(DataError, match=rf"{re.escape(str(link))} is a symbolic link to "
+                                        r".*elsewhere, outside the data folder .*Copy the file"):
+        coursekit.load_data("mnist")
+    assert hashed == []
+
+
+@pytest.mark.parametrize("denied", [f"mnist/{IDX[2]}", "SHA256SUMS", "mnist"])
+def test_unreadable_data_is_named_with_the_permission(tmp_path, monkeypatch, denied):
+    tiny_idx_folder(tmp_path, monkeypatch, GOOD)
+    deny(monkeypatch, tmp_path / "data" / denied)
+    with pytest.raises(DataError, match=rf"{re.escape(str(tmp_path / 'data' / denied))}\S* "
+                                        r"cannot be read: permission denied.*chmod"):
+        coursekit.load_data("mnist")
 
 
 # ------------------------------------------------------------------ SHA256SUMS as written
@@ -251,6 +360,10 @@ def test_bsd_style_manifest(tmp_path, monkeypatch):
     ("a" * 64, r"the hash is followed by no file name"),
     ("mnist/x.gz: OK", r"expected '<sha256>  <folder>/<file>'"),
     ("a" * 63 + "  mnist/x.gz", r"63 hex digits, a SHA-256 has 64"),
+    ("a" * 64 + "  mnist/x.gz  copied from the USB stick", r"more than one word follows"),
+    ("a" * 64 + "  ../mnist/x.gz", r"the path leaves the data folder"),
+    ("a" * 64 + "  /data/mnist/x.gz", r"the path leaves the data folder"),
+    ("a" * 64 + f"  mnist/{IDX[0]}", rf"mnist/{IDX[0]} is listed with another hash on line 3"),
 ])
 def test_manifest_line_says_what_is_wrong(tmp_path, monkeypatch, line, problem):
     tiny_idx_folder(tmp_path, monkeypatch, GOOD)
@@ -357,29 +470,91 @@ def test_huge_image_is_refused_by_name_from_its_header(shapes, size, message):
         coursekit.check_image_folder(shapes)
 
 
-# Peak memory from VmHWM: getrusage's maxrss would carry over pytest's own peak
-# through fork and exec.
-CHECK_AND_MEASURE = textwrap.dedent("""
-    import re, sys
-    import coursekit
-    try:
-        coursekit.check_image_folder(sys.argv[1])
-    except coursekit.DataError as error:
-        print(error)
-    status = open("/proc/self/status").read()
-    print(int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) // 1024)
-""")
-
-
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
-def test_checking_an_8000x8000_rgba_png_takes_little_memory(shapes):
-    """The issue measured 6 GB for this check; now the header alone refuses it."""
+def big_png(path):
     image = Image.new("RGBA", (8000, 8000), (255, 255, 255, 255))
     image.paste((0, 0, 0, 0), (0, 0, 4000, 4000))  # transparent: the costly path before
-    image.save(shapes / "train" / "circle" / "0_big.png", compress_level=1)
-    del image
-    done = subprocess.run([sys.executable, "-c", CHECK_AND_MEASURE, str(shapes)],
-                          capture_output=True, text=True, check=True)
-    message, peak_mb = done.stdout.strip().rsplit("\n", 1)
-    assert "0_big.png is 8000x8000 pixels" in message
-    assert int(peak_mb) < 300, f"peak {peak_mb} MB"
+    image.save(path, compress_level=1)
+
+
+def many_frames(path, frames=40, side=2500):
+    """A 200 kB GIF of 40 frames that TensorFlow decodes in full (860 MB) to keep one."""
+    buffer = io.BytesIO()
+    Image.new("P", (side, side), 0).save(buffer, "GIF")
+    data = buffer.getvalue()
+    start = 13 + (3 << (data[10] & 7) + 1 if data[10] & 0x80 else 0)  # after the palette
+    path.write_bytes(data[:start] + data[start:-1] * frames + b";")
+
+
+@needs_proc
+@pytest.mark.parametrize("name, make, message", [
+    ("0_big.png", big_png, "0_big.png is 8000x8000 pixels"),
+    ("0_moving.gif", many_frames, "0_moving.gif is an animated GIF (more than one frame)"),
+])
+def test_checking_a_costly_image_takes_little_memory(shapes, name, make, message):
+    """The issue measured 6 GB for the PNG, 2.9 GB for an animated GIF; now the header
+    alone refuses them."""
+    make(shapes / "train" / "circle" / name)
+    said, peak_mb = message_and_peak_mb(f"coursekit.check_image_folder({str(shapes)!r})")
+    assert message in said
+    assert peak_mb < 300, f"peak {peak_mb} MB"
+
+
+def saved(image, fmt, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def drawing() -> Image.Image:
+    """A black stroke on white, as a palette image (colour 0 white, 1 black)."""
+    image = Image.new("P", (24, 24), 0)
+    image.putpalette([255, 255, 255, 0, 0, 0])
+    image.paste(1, (6, 11, 18, 13))
+    return image
+
+
+@pytest.mark.parametrize("name, data, problem", [
+    ("see-through.gif", saved(drawing(), "GIF", transparency=0),  # TensorFlow: all black
+     r"has transparent pixels, which TensorFlow .* read differently\. Flatten it onto a "
+     r"white background"),
+    ("deep.png", saved(Image.fromarray(np.full((24, 24), 40_000, np.uint16)), "PNG"),
+     r"is a 16-bit PNG, which TensorFlow .* read differently .*Save it as an 8-bit PNG"),
+    ("palette.bmp", saved(drawing(), "BMP"),  # TensorFlow ignores a BMP's palette
+     r"is a BMP image \(mode P\) that TensorFlow .* decode to different pixels"),
+    ("moving.gif", saved(drawing(), "GIF", save_all=True, append_images=[drawing().rotate(90)]),
+     r"is an animated GIF \(more than one frame\).*Save the one drawing as a still PNG"),
+])
+def test_images_keras_and_load_img_would_see_apart_are_refused(shapes, name, data, problem):
+    path = shapes / "train" / "square" / name
+    path.write_bytes(data)
+    with pytest.raises(DataError, match=rf"{re.escape(str(path))} {problem}"):
+        coursekit.check_image_folder(shapes)
+
+
+@pytest.mark.parametrize("name", ["circle", "square"])  # the first class crashed lesson 08
+def test_a_class_nested_in_a_subfolder_is_refused_with_the_layout(shapes, name):
+    nested = shapes / "train" / name / "batch1" / "1.png"
+    nested.parent.mkdir()
+    (shapes / "train" / name / "1.png").rename(nested)
+    with pytest.raises(DataError, match=rf"{re.escape(str(nested))} sits in a subfolder of the "
+                                        rf"class folder .*{name}: .*Expected one folder per "
+                                        r"class directly under train/ and test/"):
+        coursekit.check_image_folder(shapes)
+
+
+@pytest.mark.parametrize("target", ["..", ".", "loop"])
+def test_a_link_looping_back_in_a_split_is_not_a_class(shapes, target):
+    link = shapes / "train" / "loop"
+    link.symlink_to(target)
+    with pytest.raises(DataError, match=rf"{re.escape(str(link))} is a symbolic link that "
+                                        r"loops back .*Remove the link"):
+        coursekit.check_image_folder(shapes)
+
+
+@pytest.mark.parametrize("denied", ["train/circle", "test/square/1.png"])
+def test_unreadable_image_folder_or_file_is_named_not_called_empty(shapes, monkeypatch,
+                                                                  denied):
+    deny(monkeypatch, shapes / denied)
+    with pytest.raises(DataError, match=rf"{re.escape(str(shapes / denied))} cannot be read: "
+                                        r"permission denied.*chmod"):
+        coursekit.check_image_folder(shapes)
