@@ -56,6 +56,3 @@ def data_dir_setting() -> Path | None:
                            f"fashion-mnist/ and cifar-10/ (see README, 'Data'), or unset it "
                            f"to download the official files.")
     return path
-
-
-check_settings = check_environment  # TEMPORARY: until datasets.py stops importing it
