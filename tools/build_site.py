@@ -133,6 +133,7 @@ def assemble(root: Path, notebooks: list[Path]) -> None:
         shutil.copy(notebook, root / "notebooks" / notebook.name)
     for path in (root / "notebooks" / notebook.name for notebook in notebooks):
         nb = json.loads(path.read_text(encoding="utf-8"))
+        nb["metadata"].setdefault("language_info", {"name": "python"})  # never run: Python
         for cell in (c for c in nb["cells"] if c["cell_type"] == "markdown"):
             cell["source"] = site_markdown("".join(cell["source"]), "notebooks", root)
         path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
