@@ -23,8 +23,9 @@ import sys
 from pathlib import Path
 
 from coursekit import facts
+from coursekit.paths import COURSE_ROOT
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = COURSE_ROOT
 SITE_CONFIG, FIGURES = REPO / "site", REPO / "figures"
 DOCUMENT_PAGES = {"README.md": "maintainers.md", "CONTRIBUTING.md": "contributing.md"}
 HIDDEN_PAGE = "---\norphan: true\nnosearch: true\n---\n"  # not in the sidebar nor search
@@ -77,8 +78,13 @@ def fill(template: Path, values: dict[str, str]) -> str:
 
 
 def read_json(path: Path) -> dict:
-    """A figures/*.json file; absent (nothing run in full yet) reads as empty."""
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    """A figures/*.json file; absent (nothing run in full yet) reads as empty; a damaged one
+    stops the build naming the file and the fix."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except ValueError as error:
+        raise SystemExit(f"{path} is not valid JSON ({error}): restore it with "
+                         f"`git checkout -- figures/{path.name}` or rerun `make run`") from error
 
 
 def lesson_facts(path: Path) -> tuple[str, int, int]:
