@@ -10,7 +10,8 @@ import pytest
 from coursekit import lessons
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-TAUGHT_IN = {"plot_history": "02_mnist_mlp.ipynb"}
+TAUGHT_IN = {"plot_history": "02_mnist_mlp.ipynb",
+             "prepare_drawing": "03_mnist_first_cnn.ipynb"}
 
 
 @pytest.mark.parametrize("name", lessons.__all__)
