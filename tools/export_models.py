@@ -2,18 +2,14 @@
 
     python -m tools.export_models [MODEL.keras ...] [--out site/_static/tryit] [--tfjs TGZ]
 
-Default models: models/mnist_first_cnn.keras (B3, lesson 03) and models/shapes_e1_final.keras
-(E1-final, lesson 08); a default file that is missing is skipped with a note. The page runs
-them with TensorFlow.js (npm @tensorflow/tfjs, pinned below), vendored as tf.min.mjs: its
-dist/tf.min.js renamed, because Jupyter Book adds every *.js under site/_static to every
-page. The `tensorflowjs` converter would replace the course's tensorflow, keras and numpy,
-so the weights are written here: float32 little-endian, base64 in a script (a page opened
-from disk, file://, may load scripts but not fetch files), with the inference layers
-described in models.mjs; tryit.js rebuilds them with tf.layers, leaving out training-only
-layers (random augmentation, dropout).
+Default: models/mnist_first_cnn.keras (B3, lesson 03), models/shapes_e1_final.keras
+(E1-final, lesson 08); a missing default is skipped. The page runs them with TensorFlow.js
+(npm @tensorflow/tfjs, pinned), its dist/tf.min.js vendored as tf.min.mjs: Jupyter Book adds
+every *.js under site/_static to every page. The `tensorflowjs` converter would replace the
+course's tensorflow, keras and numpy, so the weights are written here, float32 little-endian
+in base64 inside a script (a page opened from disk may load scripts, not fetch files), the
+layers in models.mjs; tryit.js rebuilds them, without the training-only layers.
 """
-
-from __future__ import annotations
 
 import argparse, base64, hashlib, json, re, subprocess, sys, tarfile, tempfile
 from pathlib import Path
@@ -26,6 +22,9 @@ MODELS = {  # file stem: name on the page, model id in figures/results.json, cla
     "shapes_e1_final": ("shapes", "E1-final", ["circle", "rectangle", "triangle"]),
 }
 SKIPPED = ("Dropout", "GaussianNoise", "GaussianDropout", "SpatialDropout", "Random")
+LAYERS = ("Conv2D", "Dense", "MaxPooling2D", "Flatten", "Activation", "Rescaling")
+KEYS = ("filters", "kernel_size", "strides", "padding", "dilation_rate", "activation", "use_bias",
+        "units", "pool_size", "scale", "offset")
 
 
 def vendor_tfjs(out: Path, tgz: Path | None) -> None:
@@ -52,32 +51,20 @@ def flat_layers(layer):
 
 
 def layer_spec(layer) -> dict | None:
-    kind, c = type(layer).__name__, layer.get_config()
+    """A layer as tryit.js builds it with tf.layers (its config in camelCase), or None."""
+    kind, config = type(layer).__name__, layer.get_config()
     if kind.startswith(SKIPPED):
         return None  # acts in training only: predict() leaves the image as it is
-    if c.get("data_format", "channels_last") != "channels_last":
-        raise SystemExit(f"{layer.name}: only channels_last is supported")
-    spec = {"Conv2D": lambda: dict(filters=c["filters"], kernelSize=c["kernel_size"],
-                                   strides=c["strides"], padding=c["padding"],
-                                   dilationRate=c["dilation_rate"],
-                                   activation=c["activation"], useBias=c["use_bias"]),
-            "Dense": lambda: dict(units=c["units"], activation=c["activation"],
-                                  useBias=c["use_bias"]),
-            "MaxPooling2D": lambda: dict(poolSize=c["pool_size"], strides=c["strides"],
-                                         padding=c["padding"]),
-            "Flatten": dict, "Activation": lambda: dict(activation=c["activation"]),
-            "Rescaling": lambda: dict(scale=c["scale"], offset=c["offset"])}.get(kind)
-    if spec is None:
-        raise SystemExit(f"{layer.name}: {kind} layers are not supported by the page yet")
-    return {"type": kind[0].lower() + kind[1:], "config": spec(),
-            "weights": [list(w.shape) for w in layer.get_weights()]}
+    if kind not in LAYERS or config.get("data_format", "channels_last") != "channels_last" \
+            or config.get("groups", 1) != 1:
+        raise SystemExit(f"{layer.name}: the page cannot run this {kind} layer yet")
+    return {"type": kind[0].lower() + kind[1:], "weights": [list(w.shape) for w in layer.get_weights()],
+            "config": {re.sub(r"_(\w)", lambda m: m[1].upper(), k): config[k] for k in KEYS if k in config}}
 
 
 def export(path: Path, out: Path, results: dict) -> dict:
     import keras
     import numpy as np
-    if path.stem not in MODELS:
-        raise SystemExit(f"{path}: unknown model, expected one of {', '.join(MODELS)}")
     name, model_id, classes = MODELS[path.stem]
     model = keras.models.load_model(path, compile=False)
     specs, weights = [], []
@@ -111,19 +98,17 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     paths = args.models or [p for s in MODELS if (p := REPO / "models" / f"{s}.keras").is_file()
                             or print(f"skipped {p.relative_to(REPO)}: not trained yet (make run)")]
+    if unknown := [str(p) for p in paths if p.stem not in MODELS]:
+        parser.error(f"unknown models {unknown}: the page knows {', '.join(MODELS)}")
     args.out.mkdir(parents=True, exist_ok=True)
     vendor_tfjs(args.out, args.tfjs)
-    manifest_file = args.out / "models.mjs"
-    old = manifest_file.read_text().partition("(")[2].rpartition(")")[0] \
-        if manifest_file.is_file() else "{}"
-    manifest = json.loads(old) or {"models": {}}
-    results_file = REPO / "figures" / "results.json"
+    manifest_file, results_file = args.out / "models.mjs", REPO / "figures" / "results.json"
+    manifest = json.loads(manifest_file.read_text()[len("TryIt.manifest("):-3]) \
+        if manifest_file.is_file() else {"models": {}}  # a model not exported now stays
     results = json.loads(results_file.read_text()) if results_file.is_file() else {}
     for path in paths:
-        name = MODELS.get(path.stem, [path.stem])[0]
-        manifest["models"][name] = export(path, args.out, results)
-        print(f"{path} -> {args.out / (name + '.weights.mjs')}: "
-              f"{manifest['models'][name]['file_bytes'] / 1e6:.2f} MB")
+        entry = manifest["models"][MODELS[path.stem][0]] = export(path, args.out, results)
+        print(f"{path} -> {args.out / entry['file']}: {entry['file_bytes'] / 1e6:.2f} MB")
     manifest["library"] = {"name": "@tensorflow/tfjs", "version": TFJS_VERSION,
                            "file": "tf.min.mjs", "bytes": (args.out / "tf.min.mjs").stat().st_size}
     manifest_file.write_text(f"TryIt.manifest({json.dumps(manifest, sort_keys=True)});\n")
