@@ -1,7 +1,7 @@
 """Draw the course's hand-drawn-style shapes dataset (circle / rectangle / triangle).
 
-    python tools/make_shapes.py                 # rewrite data/shapes and data/shapes_other_style
-    python tools/make_shapes.py --out DIR       # write both sets under DIR instead
+    python tools/make_shapes.py                 # rewrite data/shapes, shapes_other_style, shapes_pencil
+    python tools/make_shapes.py --out DIR       # write the three sets under DIR instead
 
 The tutorial's 60 drawings cannot be redistributed, so the course draws its own. Each
 shape is drawn the way a person does with a mouse or a pen: one wobbly stroke that does
@@ -9,7 +9,7 @@ not quite close, of varied size, position, rotation, aspect ratio, stroke width 
 slant. Strokes are black on white, drawn 4x larger and averaged down to 24x24 (what a
 paint program's smooth brush gives), and saved as RGBA PNG, as in the tutorial.
 
-Two "people" draw:
+Three "people" draw:
 
 * ``tidy`` (data/shapes): 15 training + 5 test images per shape, like the tutorial;
   fairly large, centred, nearly upright shapes drawn in one stroke.
@@ -17,6 +17,12 @@ Two "people" draw:
   smaller, off-centre, skewed, turned by any angle, drawn side by side with pen lifts,
   overshooting corners, sometimes retraced. It tests whether a model learned "circle" or
   only "circle as the tidy person draws it".
+* ``pencil`` (data/shapes_pencil/test): 30 test images per shape, drawn another way
+  again, as with a paint program's one-pixel pencil: no smoothing (drawn straight at
+  24x24), dark ink of a few colours, often small (some fill a quarter of the frame) and
+  anywhere in the frame, slanted or tapering quadrilaterals, thin or lopsided triangles,
+  ovals. Lesson 08 keeps it out of every choice and scores its final models on it once.
+  It is generated, not drawn by people.
 
 Every image has its own random generator seeded from (SEED, style, shape, split,
 index), so the output is the same bit for bit on every run, and changing one set
@@ -45,7 +51,9 @@ REPO = COURSE_ROOT
 SETS = {
     "tidy": ("shapes", {"train": 15, "test": 5}),
     "other": ("shapes_other_style", {"test": 30}),
+    "pencil": ("shapes_pencil", {"test": 30}),
 }
+PENCIL_INKS = ((0, 0, 0), (30, 30, 120), (120, 20, 20), (60, 60, 60), (20, 80, 30))
 
 
 # ------------------------------------------------------------------ outlines (unit size)
@@ -87,6 +95,11 @@ def circle_strokes(rng, style: str) -> list[np.ndarray]:
         t = rng.uniform(0, 2 * np.pi) + np.linspace(0, sweep, n)
         radius = 1.0 + _wobble(rng, n, 0.05) + np.linspace(0, rng.normal(0, 0.06), n)
         return [np.stack([np.cos(t), np.sin(t)], 1) * radius[:, None]]
+    if style == "pencil":  # one stroke, lopsided: an egg or a dented oval
+        n = 96
+        t = rng.uniform(0, 2 * np.pi) + np.linspace(0, 2 * np.pi * rng.uniform(0.95, 1.08), n)
+        radius = 1.0 + _wobble(rng, n, 0.1) + 0.15 * rng.uniform(-1, 1) * np.cos(t)
+        return [np.stack([np.cos(t), np.sin(t)], 1) * radius[:, None]]
     # Another person: two arcs (pen lifted half-way), lopsided, a spiral drift.
     start = rng.uniform(0, 2 * np.pi)
     strokes = []
@@ -103,18 +116,23 @@ def rectangle_strokes(rng, style: str) -> list[np.ndarray]:
     jitter = 0.05 if style == "tidy" else 0.1
     corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], float)
     corners += rng.normal(0, jitter, corners.shape)
+    if style == "pencil":  # a slanted parallelogram or a tapering trapezoid
+        taper = rng.uniform(-0.35, 0.35) if rng.uniform() < 0.5 else 0.0
+        corners[:2, 0] *= 1 - taper
+        corners[2:, 0] *= 1 + taper
     corners = np.roll(corners, rng.integers(4), axis=0)
-    if style == "tidy":
+    if style in ("tidy", "pencil"):
         return [_polyline(_close_roughly(corners, rng, (-0.08, 0.12)), rng, 0.04)]
     return _separate_sides(corners, rng)
 
 
 def triangle_strokes(rng, style: str) -> list[np.ndarray]:
-    apex_x = rng.uniform(-0.5, 0.5) if style == "tidy" else rng.uniform(-1.0, 1.0)
+    apex_x = {"tidy": (-0.5, 0.5), "other": (-1.0, 1.0), "pencil": (-1.6, 1.6)}[style]
+    apex_x = rng.uniform(*apex_x)
     corners = np.array([[apex_x, -1.0], [1.0, 1.0], [-1.0, 1.0]])
     corners += rng.normal(0, 0.05 if style == "tidy" else 0.1, corners.shape)
     corners = np.roll(corners, rng.integers(3), axis=0)
-    if style == "tidy":
+    if style in ("tidy", "pencil"):
         return [_polyline(_close_roughly(corners, rng, (-0.08, 0.12)), rng, 0.04)]
     return _separate_sides(corners, rng)
 
@@ -145,6 +163,13 @@ def _transform(rng, style: str, shape: str) -> tuple[np.ndarray, np.ndarray, flo
         angle = rng.uniform(-8, 8)
         room = 11.0 - half_size
         width = rng.uniform(1.4, 2.0)
+    elif style == "pencil":
+        half_size = rng.uniform(3.0, 8.0)
+        aspect = rng.uniform(0.45, 2.2) if shape != "circle" else rng.uniform(0.7, 1.4)
+        shear = rng.uniform(-0.5, 0.5)
+        angle = rng.uniform(-30, 30) if shape == "rectangle" else rng.uniform(-180, 180)
+        room = 10.0 - half_size
+        width = 1.0
     else:
         half_size = rng.uniform(5.0, 7.5)
         aspect = rng.uniform(0.65, 1.45)
@@ -158,6 +183,10 @@ def _transform(rng, style: str, shape: str) -> tuple[np.ndarray, np.ndarray, flo
     rotate = np.array([[c, -s], [s, c]])
     matrix = rotate @ slant @ scale
     centre = SIZE / 2 + rng.uniform(-room, room, 2) * (0.4 if style == "tidy" else 1.0)
+    if style == "pencil":  # keep the whole shape inside the frame
+        corners = np.array([[-1.2, -1.2], [1.2, -1.2], [1.2, 1.2], [-1.2, 1.2]]) @ matrix.T
+        low, high = 1 - corners.min(0), SIZE - 2 - corners.max(0)
+        centre = np.clip(centre, low, np.maximum(low, high))
     return matrix, centre, width
 
 
@@ -167,6 +196,8 @@ def draw(style: str, shape: str, split: str, index: int) -> Image.Image:
     rng = np.random.default_rng(key)
     strokes = DRAW[shape](rng, style)
     matrix, centre, width = _transform(rng, style, shape)
+    if style == "pencil":
+        return _pencil(strokes, matrix, centre, PENCIL_INKS[rng.integers(len(PENCIL_INKS))])
     big = Image.new("L", (SIZE * SCALE, SIZE * SCALE), 255)
     pen = ImageDraw.Draw(big)
     for stroke in strokes:
@@ -178,6 +209,16 @@ def draw(style: str, shape: str, split: str, index: int) -> Image.Image:
     small = big.resize((SIZE, SIZE), Image.Resampling.BOX)
     rgba = Image.merge("RGBA", (small, small, small, Image.new("L", small.size, 255)))
     return rgba
+
+
+def _pencil(strokes, matrix, centre, ink) -> Image.Image:
+    """A paint program's pencil: one-pixel lines drawn straight at 24x24, no smoothing."""
+    image = Image.new("RGBA", (SIZE, SIZE), (255, 255, 255, 255))
+    pen = ImageDraw.Draw(image)
+    for stroke in strokes:
+        xy = np.clip(stroke @ matrix.T + centre, 0, SIZE - 1)
+        pen.line([tuple(p) for p in np.round(xy, 2)], fill=ink + (255,), width=1)
+    return image
 
 
 def write_set(style: str, root: Path) -> list[Path]:
@@ -199,7 +240,7 @@ def write_set(style: str, root: Path) -> list[Path]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "data",
-                        help="folder to write shapes/ and shapes_other_style/ into")
+                        help="folder to write shapes/, shapes_other_style/ and shapes_pencil/ into")
     args = parser.parse_args(argv)
     for style in SETS:
         paths = write_set(style, args.out)
