@@ -88,9 +88,9 @@
     return out;
   }
 
-  // Lesson 03's steps for a drawing of one's own (prepare_digit, now prepare_drawing with its
-  // defaults: 28x28, a 4-pixel margin), on an opaque RGBA image {width, height, data}.
-  function prepareDigit({width: W, height: H, data}) {
+  // Lesson 03's prepare_drawing (coursekit.lessons.prepare_drawing), for a model's input of
+  // size x size with a margin, on an opaque RGBA image {width, height, data}.
+  function prepareDrawing({width: W, height: H, data}, size = 28, margin = 4) {
     const grey = new Uint8Array(W * H), border = [];  // 1. Pillow's convert("L")
     for (let i = 0; i < W * H; i++)
       grey[i] = (data[4 * i] * 19595 + data[4 * i + 1] * 38470 + data[4 * i + 2] * 7471 + 0x8000) >> 16;
@@ -112,10 +112,10 @@
     const oy = (side - h) >> 1, ox = (side - w) >> 1, square = new Uint8Array(side * side);
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++)
       square[(oy + y) * side + ox + x] = Math.trunc(Math.fround(Math.fround(255 * ink[(top + y) * W + left + x]) / max));
-    const small = resize(square, side, side, 20, 20, "lanczos");  // 4. 20x20 in 28x28
-    const most = small.reduce((a, b) => Math.max(a, b), 0), input = new Float32Array(28 * 28);
-    for (let y = 0; y < 20; y++) for (let x = 0; x < 20; x++)  // 5. scaled to [0, 1]
-      input[(y + 4) * 28 + x + 4] = Math.fround(small[y * 20 + x] / most);
+    const inner = size - 2 * margin, small = resize(square, side, side, inner, inner, "lanczos");
+    const most = small.reduce((a, b) => Math.max(a, b), 0), input = new Float32Array(size * size);
+    for (let y = 0; y < inner; y++) for (let x = 0; x < inner; x++)  // 4. in the frame, 5. 0-1
+      input[(y + margin) * size + x + margin] = Math.fround(small[y * inner + x] / most);
     return input;
   }
 
@@ -149,7 +149,7 @@
       return tf.tidy(() => Array.from(model.predict(tf.tensor(input, [1].concat(shape))).dataSync()));
     },
     prepare(name, image) {  // a drawing (RGBA, opaque) as its lesson prepares it, or null
-      return name === "digits" ? prepareDigit(image) : prepareShape(image, manifest.models[name].input_shape);
+      return name === "digits" ? prepareDrawing(image) : prepareShape(image, manifest.models[name].input_shape);
     },
     async classify(name, image) {
       await TryIt.model(name);
