@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 import coursekit
-from coursekit import DataError, SettingError
+from coursekit import DataError
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
@@ -207,15 +207,10 @@ def test_keras_reads_what_the_checker_accepts(folder):
     assert data.class_names == CLASSES
 
 
-def test_folder_setting(tmp_path, monkeypatch):
-    monkeypatch.delenv("COURSE_SHAPES_DIR", raising=False)
-    assert coursekit.folder_setting("COURSE_SHAPES_DIR", tmp_path) == tmp_path
-    monkeypatch.setenv("COURSE_SHAPES_DIR", str(tmp_path))
-    assert coursekit.folder_setting("COURSE_SHAPES_DIR", Path("elsewhere")) == tmp_path
-    monkeypatch.setenv("COURSE_SHAPES_DIR", str(tmp_path / "typo"))
-    with pytest.raises(SettingError, match=r"COURSE_SHAPES_DIR=.*typo.* does not exist"):
-        coursekit.folder_setting("COURSE_SHAPES_DIR", tmp_path)
+def test_a_wrong_drawings_folder_is_named_with_the_fix(tmp_path):
+    """Lesson 08's SHAPES_DIR setting goes straight to check_image_folder."""
+    with pytest.raises(DataError, match=r"typo"):
+        coursekit.check_image_folder(tmp_path / "typo")
     (tmp_path / "file.zip").write_bytes(b"PK")
-    monkeypatch.setenv("COURSE_SHAPES_DIR", str(tmp_path / "file.zip"))
-    with pytest.raises(SettingError, match=r"is a file, not a folder"):
-        coursekit.folder_setting("COURSE_SHAPES_DIR", tmp_path)
+    with pytest.raises(DataError, match=r"file\.zip"):
+        coursekit.check_image_folder(tmp_path / "file.zip")
