@@ -173,6 +173,9 @@
     const line = (a, b) => {
       ctx.strokeStyle = "#000"; ctx.lineWidth = PADS[name].stroke; ctx.lineCap = ctx.lineJoin = "round";
       ctx.beginPath(); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]); ctx.stroke();
+      if (a[0] === b[0] && a[1] === b[1]) {  // a tap: a dot
+        ctx.fillStyle = "#000"; ctx.beginPath(); ctx.arc(a[0], a[1], ctx.lineWidth / 2, 0, 2 * Math.PI); ctx.fill();
+      }
     };
     const show = (input, shape) => {  // what the model receives, one canvas pixel each
       const [h, w, c] = shape, image = new ImageData(w, h);
