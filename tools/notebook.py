@@ -46,8 +46,12 @@ def lesson_metadata(nb) -> dict:
 
 
 def prepare(nb, *, figures: str, models: str | None = None, parameters: dict | None = None,
-            quick: bool = False, precision: str | None = None):
-    """A copy of ``nb`` with the runner's cells injected (see the module's docstring)."""
+            quick: bool = False, precision: str | None = None, solutions: bool = True):
+    """A copy of ``nb`` with the runner's cells injected (see the module's docstring).
+
+    ``solutions=False`` leaves out everything from the ``## Solutions`` heading on (a
+    seeds run measures the lesson's models, not the exercises').
+    """
     meta = lesson_metadata(nb)
     parameters = {**(meta.get("quick", {}) if quick else {}), **(parameters or {})}
     cells = [_injected("import coursekit.runtime as _course_runtime\n"
@@ -57,6 +61,9 @@ def prepare(nb, *, figures: str, models: str | None = None, parameters: dict | N
     if parameters and not tagged:
         raise ValueError("the notebook has no cell tagged 'parameters' to override")
     for index, cell in enumerate(nb.cells):
+        if not solutions and cell.cell_type == "markdown" and \
+                cell.source.startswith("## Solutions"):
+            break
         cells.append(copy.deepcopy(cell))
         if tagged and index == tagged[0] and parameters:
             cells.append(_injected("\n".join(f"{name} = {value!r}"

@@ -65,7 +65,8 @@ def _signals_held():
 
 
 def execute(path: Path, *, quick: bool = False, parameters: dict | None = None,
-            figures: Path | None = None, precision: str | None = None) -> tuple:
+            figures: Path | None = None, precision: str | None = None,
+            solutions: bool = True) -> tuple:
     """Run one notebook from a prepared copy; return ``(finished notebook, report, seconds)``.
 
     Figures go to ``figures`` (a staging folder); models, in a full run, to the course's
@@ -74,7 +75,8 @@ def execute(path: Path, *, quick: bool = False, parameters: dict | None = None,
     nb = nbformat.read(path, as_version=4)
     models = None if not quick else str(Path(figures) / "models")
     prepared = notebook.prepare(nb, figures=str(figures), models=models, quick=quick,
-                                parameters=parameters, precision=precision)
+                                parameters=parameters, precision=precision,
+                                solutions=solutions)
     client = NotebookClient(prepared, timeout=None, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()

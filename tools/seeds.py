@@ -4,8 +4,8 @@
 
 One result on one seed is an anecdote. This runs each lesson that trains a model with
 a floor on MNIST, Fashion-MNIST or CIFAR-10 (lessons 02 to 07; the hand-drawn shapes of
-lesson 08 are left out) in full, once per seed, with ``SEED`` set in its parameters
-cell, nothing stored, and writes ``figures/seeds.json`` (and `make seeds` then the
+lesson 08 are left out) in full up to its Solutions, once per seed, with ``SEED`` set in
+its parameters cell, nothing stored, and writes ``figures/seeds.json`` (and `make seeds` then the
 README's "Across seeds" column): for each model id the seeds, the test accuracy (and
 last validation accuracy) of each, and their mean, standard deviation and minimum. The
 default seeds, 1, 2 and 3, were fixed before any result was seen.
@@ -63,7 +63,7 @@ def run(argv=None) -> int:
             start = time.perf_counter()
             with tempfile.TemporaryDirectory(prefix="course-seed-") as out:
                 _, report, _ = run_notebooks.execute(path, parameters={"SEED": seed},
-                                                     figures=Path(out))
+                                                     figures=Path(out), solutions=False)
             for model_id, entry in report["results"].items():
                 if model_id in {m.id for m in FLOOR_MODELS}:
                     runs.setdefault(model_id, []).append(entry)
