@@ -17,7 +17,8 @@ help:
 	@echo "make test           every test, as CI runs it: each lesson once in quick mode, the site"
 	@echo "make release-check  slower checks: every lesson opened alone, the package index"
 	@echo "make run            execute every lesson in full; refresh outputs, prose numbers,"
-	@echo "                    figures and README table (make run NOTEBOOKS=notebooks/03_*.ipynb)"
+	@echo "                    figures, README table and the Try it page's models"
+	@echo "                    (make run NOTEBOOKS=notebooks/03_*.ipynb runs only those)"
 	@echo "make seeds          train B1-B7, C1, D1 with seeds 1, 2, 3 into figures/seeds.json"
 	@echo "make bench          time every lesson (bfloat16 and float32) and the quick suite"
 	@echo "make site           build the HTML course site into _site/"
@@ -45,6 +46,7 @@ release-check: setup
 
 run: setup
 	$(BIN)/python -m tools.run_notebooks --times figures/notebook_times.json $(NOTEBOOKS)
+	$(BIN)/python -m tools.export_models
 
 seeds: setup
 	$(BIN)/python -m tools.seeds

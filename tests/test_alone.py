@@ -114,8 +114,9 @@ def run_alone(notebook: Path, mirror: str, tmp_path: Path, monkeypatch) -> None:
     if quick and at is not None:  # a quick run, as the course's runner would make it
         nb.cells.insert(at + 1, nbformat.v4.new_code_cell(
             "\n".join(f"{k} = {v!r}" for k, v in quick.items())))
-    nb.cells.append(nbformat.v4.new_code_cell("print(coursekit.__file__, coursekit.course_root())"))
+    nb.cells.append(nbformat.v4.new_code_cell("import coursekit.paths\nprint(coursekit.__file__, coursekit.paths.course_root())"))
     (tmp_path / "alone").mkdir()
+    (tmp_path / "home").mkdir()
     NotebookClient(nb, kernel_name=kernel, timeout=900,
                    resources={"metadata": {"path": str(tmp_path / "alone")}}).execute()
     printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
