@@ -2,15 +2,12 @@
 
     python -m tools.bench [--skip-full] [--skip-quick]
 
-1. Executes every notebook in full (as `make run` does), timing each one, then again
-   in float32 everywhere (as on a laptop or Mac without bfloat16 units), storing only
-   those times (figures/notebook_times_float32.json).
+1. Runs every notebook in full (as `make run` does), then again in float32 everywhere
+   (as on a laptop or Mac without bfloat16 units), storing only those times.
 2. Times the quick test suite over the notebooks (`pytest notebooks`), as CI runs it.
-3. Measures this machine's float32 and bfloat16 matrix-multiply rates with TensorFlow
-   (before the notebooks and after them, taking the mean), and reports each model's
-   training throughput (FLOPs per image x images per second, from
-   figures/results.json) against the float32 rate and against the rate of the format
-   the model trained in.
+3. Measures the float32 and bfloat16 matmul rates before and after the notebooks (the
+   machine is shared, so its rates drift) and reports each model's training throughput
+   (from figures/results.json) against both.
 """
 
 from __future__ import annotations
@@ -22,7 +19,6 @@ import platform
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from coursekit import facts
 from coursekit.errors import CourseError
@@ -30,9 +26,8 @@ from coursekit.paths import COURSE_ROOT
 from coursekit.results import read_results
 from tools.update_readme import across_seeds
 
-REPO = COURSE_ROOT
-DTYPES = ("float32", "bfloat16")  # the matmul rates measured, before and after the notebooks
-FIGURES = REPO / "figures"
+DTYPES = ("float32", "bfloat16")
+FIGURES = COURSE_ROOT / "figures"
 
 
 def matmul_gflops(dtype: str = "float32", size: int = 2048, repeats: int = 30) -> float:
@@ -61,7 +56,6 @@ def matmul_gflops(dtype: str = "float32", size: int = 2048, repeats: int = 30) -
 
 
 def gpu_words() -> str:
-    """What TensorFlow sees besides the CPU: "no GPU", or the GPUs' names."""
     from coursekit.precision import gpus
 
     names = [gpu.name for gpu in gpus()]
@@ -69,12 +63,11 @@ def gpu_words() -> str:
 
 
 def floor_note(model_id: str, spread: dict | None) -> str:
-    """The floor the seeds are judged against, and whose number it is."""
     return f" (floor: {facts.model(model_id).floor_words})" if spread else ""
 
 
 def rate_drift(before: float | None, after: float) -> str:
-    """The words after the reference rate: how it was measured, and how far it moved."""
+    """How the reference rate was measured, and how far the machine's load moved it."""
     if before is None:
         return " (measured once: this bench reused the notebooks' last full run)"
     return (f" (the mean of {before:.0f} before the notebooks and {after:.0f} after them: "
@@ -82,21 +75,17 @@ def rate_drift(before: float | None, after: float) -> str:
 
 
 def both_ends(before: float | None, after: float) -> str:
-    """The two readings behind a mean rate, shortly (nothing if there was only one)."""
     return "" if before is None else f"{before:.0f} before, {after:.0f} after; "
 
 
-def training_work(entry: dict) -> float:
-    """GFLOP a model's training took: per image x images x epochs (0 if not recorded)."""
+def training_work(entry: dict) -> float:  # GFLOP per image x images x epochs, or 0
     return entry.get("train_gflop_per_sample", 0) * entry.get("train_samples", 0) * entry["epochs"]
 
 
 def distance_to_peak(results: dict, peak: float) -> str:
-    """Say what 100% of the float32 rate would take, and what the slow models alone allow.
-
-    The models below half the rate bound the whole course from above: even if every
-    other model trained in no time, their seconds alone hold the overall rate down.
-    """
+    """What 100% of the float32 rate would take. The models below half the rate bound the
+    course from above: even if every other model trained in no time, their seconds alone
+    hold the overall rate down."""
     trained = {model_id: entry for model_id, entry in sorted(results.items()) if training_work(entry)}
     total_work = sum(training_work(entry) for entry in trained.values())
     slow = [model_id for model_id, entry in trained.items()
@@ -111,86 +100,31 @@ def distance_to_peak(results: dict, peak: float) -> str:
     return text
 
 
-def time_quick_suite() -> float | None:
-    """Seconds the quick suite took, or None if it failed (a failed run times nothing)."""
+def time_quick_suite() -> float | None:  # None: it failed
     start = time.perf_counter()
-    suite = subprocess.run([sys.executable, "-m", "pytest", "-q", "notebooks"], cwd=REPO)
+    suite = subprocess.run([sys.executable, "-m", "pytest", "-q", "notebooks"], cwd=COURSE_ROOT)
     return time.perf_counter() - start if suite.returncode == 0 else None
 
 
-def stop(reason: str, status: int = 1) -> int:
-    print(f"bench: {reason}; figures/benchmark.md was not written.", file=sys.stderr)
-    return status
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skip-full", action="store_true",
-                        help="reuse figures/notebook_times.json instead of running in full")
-    parser.add_argument("--skip-quick", action="store_true", help="do not time the test suite")
-    args = parser.parse_args(argv)
-
-    times_file = FIGURES / "notebook_times.json"
-    rates_before = {}  # stays empty when the notebooks do not run here
-    if not args.skip_full:
-        from tools import run_notebooks
-        rates_before = {dtype: matmul_gflops(dtype) for dtype in DTYPES}
-        status = run_notebooks.main(["--times", str(times_file)])
-        if status:
-            return stop(f"the full run failed (exit {status}, see above)", status)
-        float32 = {path.name: round(run_notebooks.run_one(path, False, {}, None, store=False,
-                                                          precision="float32"), 1)
-                   for path in sorted(run_notebooks.NOTEBOOKS.glob("[0-9]*.ipynb"))}
-        (FIGURES / "notebook_times_float32.json").write_text(json.dumps(float32, indent=2) + "\n")
-    if not times_file.is_file():
-        return stop("figures/notebook_times.json is missing: run `make run` first, "
-                    "or bench without --skip-full")
-    try:
-        notebook_times = json.loads(times_file.read_text(encoding="utf-8"))
-    except ValueError as error:
-        return stop(f"figures/notebook_times.json is not valid JSON ({error}): restore it "
-                    f"with `git checkout -- figures/notebook_times.json`, or bench without "
-                    f"--skip-full")
-    quick_seconds = None
-    if not args.skip_quick:
-        quick_seconds = time_quick_suite()
-        if quick_seconds is None:
-            return stop("the quick test suite failed (see above); fix it, or bench with "
-                        "--skip-quick")
-    try:
-        results = read_results(FIGURES / "results.json")
-        seeds = read_results(FIGURES / "seeds.json")
-        floor_notes = {model_id: floor_note(model_id, spread) for model_id, spread in seeds.items()}
-    except CourseError as error:  # a damaged file, or a model course.toml does not know
-        return stop(str(error).rstrip("."))
-    if not any(training_work(entry) for entry in results.values()):
-        return stop("figures/results.json records no model's training work: "
-                    "run `make run` first")
-    rates_after = {dtype: matmul_gflops(dtype) for dtype in DTYPES}
-    # The machine is shared: its rates can drift during a run, so take both ends.
+def report(results: dict, seeds: dict, notebook_times: dict, float32: dict,
+           rates_before: dict, rates_after: dict, quick_seconds: float | None) -> str:
     rates = {dtype: (rates_before[dtype] + rates_after[dtype]) / 2 if rates_before
              else rates_after[dtype] for dtype in DTYPES}
     peak = rates["float32"]
-    # the rate each model's own number format can reach (its compute dtype)
-    peaks = {"float32": peak, "mixed_bfloat16": rates["bfloat16"]}
-
+    peaks = {"float32": peak, "mixed_bfloat16": rates["bfloat16"]}  # by compute dtype
     lines = [
-        "# Benchmark",
-        "",
+        "# Benchmark", "",
         f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), {gpu_words()}. "
         f"Measured float32 matmul rate (TensorFlow, 2048x2048): **{peak:.0f} GFLOP/s**"
         f"{rate_drift(rates_before.get('float32'), rates_after['float32'])}; "
         f"bfloat16: {peaks['mixed_bfloat16']:.0f} GFLOP/s "
         f"({both_ends(rates_before.get('bfloat16'), rates_after['bfloat16'])}"
-        f"{peaks['mixed_bfloat16'] / peak:.1f}x the float32 rate).",
-        "",
-        "## Training, per model (full runs, from figures/results.json)",
-        "",
+        f"{peaks['mixed_bfloat16'] / peak:.1f}x the float32 rate).", "",
+        "## Training, per model (full runs, from figures/results.json)", "",
         "Training work is GFLOP per image x training images x epochs; the last column is "
         "the test accuracy over `make seeds` (figures/seeds.json) beside the model's floor: "
         "the tutorial's published number, or the course's own target where the tutorial "
-        "published none.",
-        "",
+        "published none.", "",
         "| Model | Precision | Epochs | Train images | Training work (GFLOP) | Training s "
         "| GFLOP/s | % of float32 matmul rate | % of its precision's matmul rate "
         "| Test accuracy | Across seeds: mean ± sd (floor) |",
@@ -203,7 +137,6 @@ def main(argv=None) -> int:
             total_work += work
             total_seconds += entry["train_seconds"]
         rate = work / entry["train_seconds"] if work else None
-        spread = seeds.get(model_id)
         precision = entry.get("precision", "")
         own_peak = peaks.get(precision)
         lines.append(
@@ -212,7 +145,7 @@ def main(argv=None) -> int:
             f"| {f'{rate:.1f}' if rate else ''} | {f'{100 * rate / peak:.0f}%' if rate else ''} "
             f"| {f'{100 * rate / own_peak:.0f}%' if rate and own_peak else ''} "
             f"| {entry['test_accuracy']:.4f} "
-            f"| {across_seeds(spread)}{floor_notes.get(model_id, '')} |")
+            f"| {across_seeds(seeds.get(model_id))}{floor_note(model_id, seeds.get(model_id))} |")
     overall = total_work / total_seconds
     lines.append(f"| **all** | | | | **{total_work:,.0f}** | **{total_seconds:.0f}** "
                  f"| **{overall:.1f}** | **{100 * overall / peak:.0f}%** | | | |")
@@ -229,19 +162,65 @@ def main(argv=None) -> int:
               "The second column is the same run with every model in float32, as on a "
               "laptop or Mac without bfloat16 units.", "",
               "| Notebook | Full run (s) | In float32 (s) |", "|---|---|---|"]
-    float32_file = FIGURES / "notebook_times_float32.json"
-    float32 = json.loads(float32_file.read_text()) if float32_file.is_file() else {}
     lines += [f"| {name} | {seconds:.0f} | {float32.get(name, float('nan')):.0f} |"
               for name, seconds in notebook_times.items()]
-    lines.append(f"| **all {len(notebook_times)}** | **{sum(notebook_times.values()):.0f}** "
-                 f"({sum(notebook_times.values()) / 60:.1f} min) "
+    full = sum(notebook_times.values())
+    lines.append(f"| **all {len(notebook_times)}** | **{full:.0f}** ({full / 60:.1f} min) "
                  f"| **{sum(float32.values()):.0f}** ({sum(float32.values()) / 60:.1f} min) |")
     if quick_seconds is not None:
         lines += ["", f"Quick test suite over the notebooks (`pytest notebooks`, quick mode): "
                       f"**{quick_seconds:.0f} s** ({quick_seconds / 60:.1f} min)."]
-    report = "\n".join(lines) + "\n"
-    (FIGURES / "benchmark.md").write_text(report, encoding="utf-8")
-    print(report)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-full", action="store_true",
+                        help="reuse figures/notebook_times.json instead of running in full")
+    parser.add_argument("--skip-quick", action="store_true", help="do not time the test suite")
+    args = parser.parse_args(argv)
+
+    def stop(reason: str, status: int = 1) -> int:
+        print(f"bench: {reason}; figures/benchmark.md was not written.", file=sys.stderr)
+        return status
+
+    times_file, float32_file = FIGURES / "notebook_times.json", FIGURES / "notebook_times_float32.json"
+    rates_before = {}  # stays empty when the notebooks do not run here
+    if not args.skip_full:
+        from tools import run_notebooks
+        rates_before = {dtype: matmul_gflops(dtype) for dtype in DTYPES}
+        status = run_notebooks.main(["--times", str(times_file)])
+        if status:
+            return stop(f"the full run failed (exit {status}, see above)", status)
+        float32 = {path.name: round(run_notebooks.run_one(path, False, {}, None, store=False,
+                                                          precision="float32"), 1)
+                   for path in sorted(run_notebooks.NOTEBOOKS.glob("[0-9]*.ipynb"))}
+        float32_file.write_text(json.dumps(float32, indent=2) + "\n")
+    if not times_file.is_file():
+        return stop("figures/notebook_times.json is missing: run `make run` first, "
+                    "or bench without --skip-full")
+    try:
+        notebook_times = json.loads(times_file.read_text(encoding="utf-8"))
+    except ValueError as error:
+        return stop(f"figures/notebook_times.json is not valid JSON ({error}): restore it "
+                    f"with `git checkout -- figures/notebook_times.json`, or bench without "
+                    f"--skip-full")
+    quick_seconds = None if args.skip_quick else time_quick_suite()
+    if quick_seconds is None and not args.skip_quick:
+        return stop("the quick test suite failed (see above); fix it, or bench with --skip-quick")
+    try:
+        results, seeds = read_results(FIGURES / "results.json"), read_results(FIGURES / "seeds.json")
+        for model_id in seeds:
+            facts.model(model_id)  # a model course.toml does not know
+    except CourseError as error:  # or a damaged file
+        return stop(str(error).rstrip("."))
+    if not any(training_work(entry) for entry in results.values()):
+        return stop("figures/results.json records no model's training work: run `make run` first")
+    rates_after = {dtype: matmul_gflops(dtype) for dtype in DTYPES}
+    float32 = json.loads(float32_file.read_text()) if float32_file.is_file() else {}
+    text = report(results, seeds, notebook_times, float32, rates_before, rates_after, quick_seconds)
+    (FIGURES / "benchmark.md").write_text(text, encoding="utf-8")
+    print(text)
     return 0
 
 
