@@ -1,36 +1,31 @@
-"""Regenerate the README's results table from figures/results.json.
+"""Regenerate the README's results and times tables from the figures/ files.
 
-    python -m tools.update_readme           rewrite the table in README.md
+    python -m tools.update_readme           rewrite the tables in README.md
     python -m tools.update_readme --check   exit 1 if README.md is out of date
 
-The table sits between the markers ``<!-- results:start -->`` and
-``<!-- results:end -->``; nothing outside them is touched. Each model's own result
-comes from ``figures/results.json``, which only full notebook runs write; the "Across
-seeds" column from ``figures/seeds.json``, which `make seeds` writes; each model's title
-and tutorial figure from ``coursekit/course.toml``.
+Each table sits between its markers (``<!-- results:start -->`` ... ``<!-- results:end -->``,
+``<!-- times:start -->`` ... ``<!-- times:end -->``); nothing outside them is touched.
+Results come from ``figures/results.json`` (full runs only), the "Across seeds" column
+from ``figures/seeds.json`` (`make seeds`), titles and tutorial figures from course.toml.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from coursekit import facts
 from coursekit.errors import CourseError
-from coursekit.facts import DATASET_TITLES
-from coursekit.results import read_results
 from coursekit.paths import COURSE_ROOT
+from coursekit.results import read_results
 
-REPO = COURSE_ROOT
-README = REPO / "README.md"
-RESULTS = REPO / "figures" / "results.json"
-SEEDS = REPO / "figures" / "seeds.json"  # written by `make seeds`
-START, END = "<!-- results:start -->", "<!-- results:end -->"
-TIMES_START, TIMES_END = "<!-- times:start -->", "<!-- times:end -->"
-TIMES = REPO / "figures" / "notebook_times.json"  # make run
-TIMES_FLOAT32 = REPO / "figures" / "notebook_times_float32.json"  # make bench
-
+README = COURSE_ROOT / "README.md"
+RESULTS = COURSE_ROOT / "figures" / "results.json"
+SEEDS = COURSE_ROOT / "figures" / "seeds.json"
+TIMES = COURSE_ROOT / "figures" / "notebook_times.json"  # make run
+TIMES_FLOAT32 = COURSE_ROOT / "figures" / "notebook_times_float32.json"  # make bench
 REBUILD_NOTE = ("measured on the offline rebuild of CIFAR-10 (55,000 of its images went "
                 "through JPEG); the official data may differ slightly")
 
@@ -41,37 +36,27 @@ def model_order(model_id: str):
 
 def across_seeds(entry: dict | None) -> str:
     """'mean ± sd (n seeds)' of a model's test accuracy over `make seeds`, or a dash."""
-    if not entry:
-        return "-"
-    return f"{entry['mean']:.4f} ± {entry['sd']:.4f} ({len(entry['seeds'])} seeds)"
+    return f"{entry['mean']:.4f} ± {entry['sd']:.4f} ({len(entry['seeds'])} seeds)" if entry else "-"
 
 
 def render(results: dict, seeds: dict | None = None) -> str:
-    seeds = seeds or {}
-    lines = [
-        "| Model | Architecture | Dataset | Tutorial reported | Ours: test accuracy "
-        "| Across seeds: mean ± sd | Epochs | Batch | Training time (2-core CPU) |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    notes = []
+    lines = ["| Model | Architecture | Dataset | Tutorial reported | Ours: test accuracy "
+             "| Across seeds: mean ± sd | Epochs | Batch | Training time (2-core CPU) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    rebuilt = False
     for model_id in sorted(results, key=model_order):
         entry, model = results[model_id], facts.model(model_id)
-        dataset = DATASET_TITLES.get(model.dataset, model.dataset)
+        dataset = facts.DATASET_TITLES.get(model.dataset, model.dataset)
         if "rebuild" in entry.get("data_source", ""):
-            if REBUILD_NOTE not in notes:
-                notes.append(REBUILD_NOTE)
-            dataset += f" [{notes.index(REBUILD_NOTE) + 1}]"
+            rebuilt, dataset = True, dataset + " [1]"
         ours = f"**{entry['test_accuracy']:.4f}**"
         if entry.get("quickdraw_test_accuracy") is not None:
             ours += (f" own test set; **{entry['quickdraw_test_accuracy']:.4f}** real drawings by "
                      "other people (Quick, Draw!)")
-        lines.append(
-            f"| {model_id} | {model.title} | {dataset} | {model.tutorial} "
-            f"| {ours} | {across_seeds(seeds.get(model_id))} | {entry['epochs']} | {entry['batch_size']} "
-            f"| {entry['train_seconds']:.0f} s |"
-        )
-    lines += [""] + [f"[{i}] {note}." for i, note in enumerate(notes, start=1)]
-    return "\n".join(lines).rstrip() + "\n"
+        lines.append(f"| {model_id} | {model.title} | {dataset} | {model.tutorial} | {ours} "
+                     f"| {across_seeds((seeds or {}).get(model_id))} | {entry['epochs']} "
+                     f"| {entry['batch_size']} | {entry['train_seconds']:.0f} s |")
+    return "\n".join(lines + ["", f"[1] {REBUILD_NOTE}."] if rebuilt else lines) + "\n"
 
 
 def render_times(times: dict, float32: dict) -> str:
@@ -82,7 +67,7 @@ def render_times(times: dict, float32: dict) -> str:
 
     lines = ["| Lesson | Reading | Running (bfloat16 CPU) | Running in float32 |",
              "|---|---|---|---|"]
-    for path in sorted((REPO / "notebooks").glob("[0-9]*.ipynb")):
+    for path in sorted((COURSE_ROOT / "notebooks").glob("[0-9]*.ipynb")):
         cells = nbformat.read(path, as_version=4).cells
         words = sum(len(FIELD.sub(r"\2", c.source).split()) for c in cells
                     if c.cell_type == "markdown")
@@ -92,26 +77,24 @@ def render_times(times: dict, float32: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _between(text: str, start: str, end: str, generated: str) -> str:
-    if start not in text or end not in text:
-        raise SystemExit(f"README.md needs the markers {start} and {end} around its table")
-    head, rest = text.split(start, 1)
-    return head + start + "\n" + generated + end + rest.split(end, 1)[1]
-
-
 def updated_readme(readme: str, results: dict, seeds: dict | None = None,
                    times: dict | None = None) -> str:
     """README.md with its results and times tables generated from the figures/ files."""
     note = ("<!-- generated by tools/update_readme.py from figures/*.json and "
             "coursekit/course.toml; do not edit by hand -->\n")
-    readme = _between(readme, START, END, note + render(results, seeds))
-    times = times if times is not None else _json(TIMES)
-    return _between(readme, TIMES_START, TIMES_END, note + render_times(times, _json(TIMES_FLOAT32)))
+    tables = {"results": render(results, seeds),
+              "times": render_times(times if times is not None else _json(TIMES),
+                                    _json(TIMES_FLOAT32))}
+    for name, table in tables.items():
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        if start not in readme or end not in readme:
+            raise SystemExit(f"README.md needs the markers {start} and {end} around its table")
+        head, rest = readme.split(start, 1)
+        readme = head + start + "\n" + note + table + end + rest.split(end, 1)[1]
+    return readme
 
 
 def _json(path: Path) -> dict:
-    import json
-
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
@@ -125,11 +108,9 @@ def main(argv=None) -> int:
     except CourseError as error:
         print(f"update_readme: {error}", file=sys.stderr)
         return 1
-    if args.check:
-        if current != wanted:
-            print("README.md's results table is out of date: run `python -m tools.update_readme`")
-            return 1
-        return 0
+    if current != wanted and args.check:
+        print("README.md's results table is out of date: run `python -m tools.update_readme`")
+        return 1
     if current != wanted:
         README.write_text(wanted, encoding="utf-8")
         print("README.md: results table updated")
