@@ -134,6 +134,15 @@ def test_every_saved_figure_is_committed(path):
         assert (COURSE_ROOT / "figures" / f"{name}.png").is_file(), f"figures/{name}.png"
 
 
+def test_every_committed_figure_is_made_by_a_lesson():
+    source = "\n".join(c.source for p in NOTEBOOKS for c in load(p).cells if c.cell_type == "code")
+    made = [re.sub(r"\\\{[^}]*\}", ".+", re.escape(name)) for name in  # f-strings: patterns
+            re.findall(r"save_(?:figure|model_diagram)\([^,]+,\s*f?\"([^\"]+)\"", source)]
+    stale = [p.name for p in (COURSE_ROOT / "figures").glob("*.png")
+             if not any(re.fullmatch(name, p.stem) for name in made)]
+    assert stale == [], f"figures no lesson makes: git rm them ({stale})"
+
+
 @pytest.mark.parametrize("model", MODELS.values(), ids=list(MODELS))
 def test_every_model_is_recorded_by_its_lesson_and_meets_its_floor(model):
     specs = load(COURSE_ROOT / "notebooks" / model.lesson).metadata["course"]["results"]
