@@ -144,8 +144,8 @@ def test_bench_says_how_each_rate_was_taken_and_whose_number_each_floor_is():
                                             r"figures/results.json.*delete it"),
     ("seeds.json", '{"B1": {"mean": 0.9', r"seeds.json is not valid JSON .*git checkout -- "
                                           r"figures/seeds.json.*delete it"),
-    ("results.json", json.dumps({"B9": RESULT}), r"'B9' is not a model of the course: "
-                                                 r"coursekit/course\.toml declares B1, .*\[models\.B9\]"),
+    ("results.json", json.dumps({"B9": RESULT}), r"'B9' is not a model of the course: coursekit/"
+                                                 r"course\.toml declares B1, .*needs a \[models\.B9\] table"),
 ])
 def test_update_readme_names_a_damaged_file_or_unknown_model_and_the_fix(tmp_path, monkeypatch,
                                                                          capsys, name, text, says):
