@@ -4,13 +4,16 @@ import gzip
 import hashlib
 import io
 import json
+import logging
 import os
 import pickle
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tarfile
+import types
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +69,13 @@ def outputs(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.fixture
+def keras():
+    coursekit.quiet_tensorflow_import()
+    import keras
+    return keras
+
+
 def test_importing_the_package_changes_nothing_and_brings_no_tensorflow(tmp_path):
     probe = ("import sys, coursekit; assert 'tensorflow' not in sys.modules; "
              "print(sorted(coursekit.__all__)[:1])")
@@ -76,8 +86,6 @@ def test_importing_the_package_changes_nothing_and_brings_no_tensorflow(tmp_path
 
 
 def test_save_figure_writes_a_readable_png_and_no_temporary_files(outputs):
-    import stat
-
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -124,9 +132,6 @@ def test_a_wrong_model_table_is_refused_naming_it(fields, problem):
 
 
 def test_only_tensorflows_retracing_warning_is_dropped(monkeypatch, caplog):
-    import logging
-    import types
-
     logger = logging.getLogger("tensorflow")
     monkeypatch.setattr(logger, "filters", [])
     monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))
@@ -140,10 +145,7 @@ def test_only_tensorflows_retracing_warning_is_dropped(monkeypatch, caplog):
     assert [record.getMessage() for record in caplog.records] == ["something else"]
 
 
-def test_the_report_reads_results_from_the_lessons_variables(outputs, monkeypatch):
-    coursekit.quiet_tensorflow_import()
-    import keras
-
+def test_the_report_reads_results_from_the_lessons_variables(keras, outputs, monkeypatch):
     from coursekit import runtime
 
     model = keras.Sequential([keras.Input((100,)), keras.layers.Dense(10)])
@@ -161,10 +163,7 @@ def test_the_report_reads_results_from_the_lessons_variables(outputs, monkeypatc
         runtime.report(spec, {**namespace, "acc": 0.01}, {}, quick=True)
 
 
-def test_training_flops_counts_conv_and_dense_layers():
-    coursekit.quiet_tensorflow_import()
-    import keras
-
+def test_training_flops_counts_conv_and_dense_layers(keras):
     model = keras.Sequential([
         keras.Input((8, 8, 2)),
         keras.layers.Conv2D(4, 3, padding="same"),      # 2*3*3*2*4*8*8 = 9,216
@@ -175,19 +174,13 @@ def test_training_flops_counts_conv_and_dense_layers():
     assert coursekit.results.training_flops(model) == 3 * (9_216 + 1_280)
 
 
-def test_model_diagram_without_the_venv_on_path(outputs, monkeypatch):
-    coursekit.quiet_tensorflow_import()
-    import keras
-
+def test_model_diagram_without_the_venv_on_path(keras, outputs, monkeypatch):
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)], name="tiny")
     assert coursekit.save_model_diagram(model, "tiny").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_a_timing_run_can_force_float32(monkeypatch):
-    coursekit.quiet_tensorflow_import()
-    import keras
-
+def test_a_timing_run_can_force_float32(keras, monkeypatch):
     from coursekit import precision
 
     monkeypatch.setitem(precision.FORCED, "policy", "float32")
