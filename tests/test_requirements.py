@@ -31,24 +31,15 @@ MANYLINUX_TAGS = [f"manylinux_2_{minor}_x86_64" for minor in range(28, 4, -1)] +
 
 # Per platform: wheel tags, marker environment, and a dependency that only that
 # platform's markers pull in (proof that pip resolved for the target, not for us).
+# macOS 12 is the oldest that TensorFlow 2.21 has wheels for; pip widens the tag to 11.0
+# and universal2 itself.
 PLATFORMS = {
-    "linux-x86_64": dict(
-        tags=MANYLINUX_TAGS,
-        markers=dict(os_name="posix", sys_platform="linux", platform_system="Linux",
-                     platform_machine="x86_64"),
-        only_here=None),
-    # macOS 12 is the oldest that TensorFlow 2.21 has wheels for; pip widens the tag
-    # to 11.0 and universal2 itself.
-    "macos-arm64": dict(
-        tags=["macosx_12_0_arm64"],
-        markers=dict(os_name="posix", sys_platform="darwin", platform_system="Darwin",
-                     platform_machine="arm64"),
-        only_here="appnope"),
-    "windows-x86_64": dict(
-        tags=["win_amd64"],
-        markers=dict(os_name="nt", sys_platform="win32", platform_system="Windows",
-                     platform_machine="AMD64"),
-        only_here="pywinpty"),
+    "linux-x86_64": dict(tags=MANYLINUX_TAGS, only_here=None, markers=dict(
+        os_name="posix", sys_platform="linux", platform_system="Linux", platform_machine="x86_64")),
+    "macos-arm64": dict(tags=["macosx_12_0_arm64"], only_here="appnope", markers=dict(
+        os_name="posix", sys_platform="darwin", platform_system="Darwin", platform_machine="arm64")),
+    "windows-x86_64": dict(tags=["win_amd64"], only_here="pywinpty", markers=dict(
+        os_name="nt", sys_platform="win32", platform_system="Windows", platform_machine="AMD64")),
 }
 TARGETS = [(platform, python) for platform in PLATFORMS for python in PYTHONS]
 
@@ -60,7 +51,6 @@ import pip._vendor.packaging.markers as markers
 target_environment = json.loads(sys.argv[1])
 markers.default_environment = lambda: dict(target_environment)
 from pip._internal.cli.main import main
-from coursekit.paths import COURSE_ROOT
 sys.exit(main(sys.argv[2:]))
 """
 
@@ -86,14 +76,12 @@ def selected_names(platform, python):
             if req.marker is None or req.marker.evaluate(environment)]
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
-def test_markers_select_exactly_one_tensorflow_per_platform(platform):
-    for python in PYTHONS:
-        tensorflows = [name for name in selected_names(platform, python)
-                       if name.startswith("tensorflow")]
-        assert len(tensorflows) == 1, (
-            f"requirements.txt selects {tensorflows or 'no tensorflow'} for {platform} "
-            f"Python {python}; its markers must pick exactly one TensorFlow build")
+@pytest.mark.parametrize("platform,python", TARGETS)
+def test_markers_select_exactly_one_tensorflow_per_platform(platform, python):
+    tensorflows = [name for name in selected_names(platform, python) if name.startswith("tensorflow")]
+    assert len(tensorflows) == 1, (
+        f"requirements.txt selects {tensorflows or 'no tensorflow'} for {platform} "
+        f"Python {python}; its markers must pick exactly one TensorFlow build")
 
 
 def test_every_requirement_is_pinned():
