@@ -14,7 +14,9 @@ layers in models.mjs; tryit.js rebuilds them, without the training-only layers.
 import argparse, base64, hashlib, json, re, subprocess, sys, tarfile, tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from coursekit.paths import COURSE_ROOT
+
+REPO = COURSE_ROOT
 TFJS_VERSION = "4.22.0"  # npm pack @tensorflow/tfjs@4.22.0, dist/tf.min.js:
 TFJS_SHA256 = "300dfae273d20b4046f46a06d735688f03675a807561e9bcb5f664eb2f3d2831"
 MODELS = {  # file stem: name on the page, model id in figures/results.json, classes
@@ -86,6 +88,26 @@ def export(path: Path, out: Path, results: dict) -> dict:
             "quickdraw_test_accuracy": result.get("quickdraw_test_accuracy"),
             "parameters": model.count_params(), "weights_bytes": len(data),
             "file": f"{name}.weights.mjs", "file_bytes": len(script), "layers": specs}
+
+
+def rebuild(name: str, folder: Path):
+    """The Keras model the page runs, rebuilt from an export in ``folder`` (for the tests)."""
+    import keras
+    import numpy as np
+    manifest = json.loads((folder / "models.mjs").read_text()[len("TryIt.manifest("):-3])
+    entry = manifest["models"][name]
+    script = (folder / entry["file"]).read_text(encoding="ascii")
+    data = np.frombuffer(base64.b64decode(script.split('"')[3]), "<f4")
+    model = keras.Sequential([keras.Input(entry["input_shape"])] + [
+        getattr(keras.layers, spec["type"][0].upper() + spec["type"][1:])(**{
+            re.sub(r"([A-Z])", lambda m: "_" + m[1].lower(), k): v
+            for k, v in spec["config"].items()}) for spec in entry["layers"]])
+    weights, at = [], 0
+    for shape in (s for spec in entry["layers"] for s in spec["weights"]):
+        weights.append(data[at:at + int(np.prod(shape))].reshape(shape))
+        at += int(np.prod(shape))
+    model.set_weights(weights)
+    return model
 
 
 def main(argv=None) -> int:
