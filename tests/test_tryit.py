@@ -74,12 +74,14 @@ def keras_float32(path):
 def lesson_steps(name):
     """How the lesson prepares a drawing (a PIL image) for its model."""
     import keras
-    if name == "shapes":  # lesson 08: keras.utils.load_img on the file
-        def load(image, buffer=None):
-            image.save(buffer := io.BytesIO(), "PNG")
-            return keras.utils.img_to_array(keras.utils.load_img(
-                buffer, color_mode="rgb", target_size=(24, 24), interpolation="bilinear"))
-        return load
+    if name == "shapes":  # lesson 08's own prepare(), from the notebook
+        from coursekit.lessons import prepare_drawing
+        cells = json.loads((REPO / "notebooks/08_hand_drawn_shapes.ipynb").read_text())["cells"]
+        namespace = {"np": np, "prepare_drawing": prepare_drawing, "IMAGE_SIZE": (24, 24),
+                     "MARGIN": 2}
+        exec(next(s for s in ("".join(c["source"]) for c in cells)
+                  if s.startswith("def prepare(image)")), namespace)
+        return namespace["prepare"]
     cells = json.loads((REPO / "notebooks/03_mnist_first_cnn.ipynb").read_text())["cells"]
     namespace = {"np": np, "Image": Image}  # lesson 03's own function, from the notebook
     exec(next(s for s in ("".join(c["source"]) for c in cells)

@@ -9,7 +9,7 @@
   const base = new URL(".", document.currentScript.src).href;
   // Pen width on the 280x280 pad: lesson 03 crops a digit to its ink and shrinks it to
   // 20 pixels, so a digit drawn across most of the pad gets MNIST's 2-3 pixel strokes;
-  // the shapes pad is shrunk whole to 24x24: 20/280*24 = 1.7 pixels, between the real
+  // the shapes pad's strokes are about as thick, relative to the drawing, as the real
   // drawings' 1-2 and the course's own 2.
   const PADS = {digits: {stroke: 24, what: "a digit, large, filling the pad",
                          example: [[[70, 60], [210, 60], [120, 235]], [[110, 150], [185, 150]]]},
@@ -119,16 +119,14 @@
     return input;
   }
 
-  // Lesson 08's keras.utils.load_img(..., color_mode="rgb", target_size=(24, 24),
-  // interpolation="bilinear"): RGB values 0-255; the model rescales them itself.
-  function prepareShape({width: W, height: H, data}, [S, T]) {
+  // Lesson 08's prepare() for E1-final: prepare_drawing(image, 24, margin 2), then back to
+  // black strokes on white, RGB values 0-255 (the model rescales them itself).
+  function prepareShape(image, [S, T]) {
+    const drawing = prepareDrawing(image, S, 2);
+    if (!drawing) return null;
     const input = new Float32Array(S * T * 3);
-    let ink = false;
-    for (let c = 0; c < 3; c++) {
-      const plane = Uint8Array.from({length: W * H}, (_, i) => data[4 * i + c]);
-      resize(plane, W, H, T, S, "bilinear").forEach((v, i) => { input[3 * i + c] = v; ink = ink || v < 200; });
-    }
-    return ink ? input : null;
+    drawing.forEach((v, i) => { input[3 * i] = input[3 * i + 1] = input[3 * i + 2] = Math.fround(255 * Math.fround(1 - v)); });
+    return input;
   }
 
   const TryIt = window.TryIt = {
