@@ -33,7 +33,7 @@ def committed(folder: str) -> dict[str, bytes]:
 
 def test_generator_reproduces_the_committed_files_bit_for_bit(tmp_path):
     load_generator().main(["--out", str(tmp_path)])
-    for folder in ("shapes", "shapes_other_style"):
+    for folder in ("shapes", "shapes_other_style", "shapes_pencil"):
         regenerated = {p.relative_to(tmp_path / folder).as_posix(): p.read_bytes()
                        for p in sorted((tmp_path / folder).rglob("*.png"))}
         assert regenerated.keys() == committed(folder).keys()
