@@ -25,8 +25,11 @@ _chosen: dict[str, Path] = {}  # "figures" and "models", when the runner chose t
 
 
 def use_output_folder(figures: Path, models: Path | None = None) -> None:
-    """Send this run's figures (and saved models) to ``figures`` (and ``models``)."""
-    for kind, folder in (("figures", figures), ("models", models or Path(figures) / "models")):
+    """Send this run's figures to ``figures``, and its saved models to ``models`` if given
+    (else to the course's ``models/``, as a learner's run does)."""
+    for kind, folder in (("figures", figures), ("models", models)):
+        if folder is None:
+            continue
         folder = Path(folder).resolve()
         if folder == COMMITTED_FIGURES.resolve() or COMMITTED_FIGURES.resolve() in folder.parents:
             raise SettingError(f"{folder} is the course's committed figures/ folder: a lesson's "

@@ -176,7 +176,8 @@ FIELDS_LESSON = [("p", "EPOCHS = 5"), "accuracy = 0.25 * EPOCHS",
                  ("md", "We reach <!--{accuracy:.0%}-->?<!--/--> after <!--{EPOCHS}-->?<!--/--> "
                         "epochs."),
                  "import coursekit\ncoursekit.save_figure(__import__('matplotlib.pyplot')"
-                 ".pyplot.figure(), 'probe')"]
+                 ".pyplot.figure(), 'probe')\nprint(coursekit.display_path("
+                 "coursekit.model_path('probe.keras')))"]
 
 
 @pytest.mark.slow
@@ -192,6 +193,8 @@ def test_a_run_fills_the_prose_and_hides_its_own_cells(tmp_path):
     assert finished.metadata.course["code_sha256"] == notebook.code_sha256(finished)
     assert finished.metadata.course["prose"] == ["125%", "5"]
     assert (tmp_path / "out" / "probe.png").exists()
+    # a full run keeps its models in the course's models/, where later cells and tools look
+    assert finished.cells[3].outputs[0].text == "models/probe.keras\n"
     quick, report, _ = run_notebooks.execute(path, quick=True, figures=tmp_path / "out")
     assert report["prose"] == {"2.0": "50%", "2.1": "2"}  # the quick parameters won
     changed = nbformat.read(path, as_version=4)
