@@ -34,15 +34,11 @@ import pytest
 import coursekit
 from coursekit import facts
 from coursekit.paths import COURSE_ROOT
-from helpers import QuietHandler, file_stats
+from helpers import QuietHandler, file_stats, setup_cell
 
 NOTEBOOKS = sorted((COURSE_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SHARED_DATA = COURSE_ROOT.parent / "shared" / "datasets"
 ARCHIVE = f"archive/v{coursekit.__version__}.tar.gz"
-
-
-def setup_cell(path: Path) -> str:
-    return next(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
 
 
 def test_setup_cell_installs_this_version_from_this_repository():

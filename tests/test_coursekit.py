@@ -24,7 +24,7 @@ from coursekit import CourseError, DataError, SettingError
 from coursekit.paths import COURSE_ROOT
 from helpers import idx_bytes, write_manifest
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+SHARED_DATA = COURSE_ROOT.parent / "shared" / "datasets"
 
 
 # ----------------------------------------------------------------- helpers to make data

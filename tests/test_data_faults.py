@@ -27,8 +27,9 @@ import coursekit
 from coursekit import DataError
 from coursekit.datasets import _EXPECTED, DATASETS
 from helpers import deny, idx_bytes, write_manifest
+from coursekit.paths import COURSE_ROOT
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = COURSE_ROOT
 SHARED_DATA = REPO.parent / "shared" / "datasets"
 needs_shared = pytest.mark.skipif(not (SHARED_DATA / "mnist").is_dir(),
                                   reason="needs the offline datasets in ../shared/datasets")

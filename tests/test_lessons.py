@@ -8,8 +8,9 @@ import nbformat
 import pytest
 
 from coursekit import lessons
+from coursekit.paths import COURSE_ROOT
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = COURSE_ROOT / "notebooks"
 TAUGHT_IN = {"plot_history": "02_mnist_mlp.ipynb",
              "prepare_drawing": "03_mnist_first_cnn.ipynb"}
 

@@ -10,8 +10,9 @@ from PIL import Image
 
 import coursekit
 from coursekit import DataError
+from coursekit.paths import COURSE_ROOT
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = COURSE_ROOT
 DATA = REPO / "data"
 CLASSES = ["circle", "rectangle", "triangle"]
 

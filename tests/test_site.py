@@ -26,8 +26,9 @@ import pytest
 from coursekit import facts
 from helpers import QuietHandler, file_stats
 from tools import build_site
+from coursekit.paths import COURSE_ROOT
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = COURSE_ROOT
 pytestmark = pytest.mark.slow  # builds the site and drives a browser
 SCREENSHOTS = REPO / "_build" / "screenshots"
 UNWATCHED = {".git", ".venv", "__pycache__", ".pytest_cache"}  # change while tests run

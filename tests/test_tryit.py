@@ -12,8 +12,9 @@ import pytest
 from PIL import Image
 
 from tools import export_models
+from coursekit.paths import COURSE_ROOT
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = COURSE_ROOT
 COMMITTED = REPO / "site/_static/tryit"
 MODELS_DIR = Path(os.environ.get("TRYIT_MODELS_DIR", REPO / "models"))
 FILES = {"digits": MODELS_DIR / "mnist_first_cnn.keras", "shapes": MODELS_DIR / "shapes_e1_final.keras"}
