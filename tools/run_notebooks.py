@@ -2,17 +2,10 @@
 
     python -m tools.run_notebooks [--quick] [--set NAME=VALUE ...] [--times FILE] [NOTEBOOK ...]
 
-With no notebook named, runs every lesson (``notebooks/[0-9]*.ipynb``) in lesson order.
-A full run (the default) refreshes the committed outputs, prose numbers, figures,
-``figures/results.json`` and the README's results table; a quick run stores nothing.
-``--set`` overrides a setting of the lessons' ``parameters`` cells (``--set SEED=1``).
-
-Each notebook runs from a copy with the runner's cells injected (``tools.notebook``), its
-figures sent to a fresh staging folder. Only once every cell has succeeded and every
-model has reached its floor do its files land: each is first written beside its target
-under a temporary name, and only when all of them are written are they renamed into
-place, with Ctrl-C held off until the last rename. A failure (a cell, a floor, a full
-disk) or a Ctrl-C leaves every tracked file as it was, and one line says what happened.
+With no notebook named, runs every lesson in order. A full run refreshes the committed
+outputs, prose numbers, figures, ``figures/results.json`` and the README's tables once
+every cell has run and every model has reached its floor (CONTRIBUTING, "How a lesson
+runs"); a quick run, ``--set``, ``--precision`` or ``--no-store`` store nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +15,6 @@ import ast
 import contextlib
 import json
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -37,7 +29,7 @@ from nbclient.exceptions import CellExecutionError, DeadKernelError
 from coursekit.errors import CourseError
 from coursekit.paths import COURSE_ROOT
 from coursekit.results import RESULTS_FILE, floor_check, read_results, results_text
-from tools import notebook
+from tools import notebook, update_readme
 
 NOTEBOOKS = COURSE_ROOT / "notebooks"
 FIGURES = COURSE_ROOT / "figures"
@@ -64,18 +56,16 @@ def _signals_held():
         raise InterruptedAfterSaving
 
 
-def execute(path: Path, *, quick: bool = False, parameters: dict | None = None,
-            figures: Path | None = None, precision: str | None = None,
-            solutions: bool = True) -> tuple:
+def execute(path: Path, *, figures: Path, quick: bool = False, parameters: dict | None = None,
+            precision: str | None = None, solutions: bool = True) -> tuple:
     """Run one notebook from a prepared copy; return ``(finished notebook, report, seconds)``.
 
-    Figures go to ``figures`` (a staging folder); models, in a full run, to the course's
-    ``models/``. Raises what stopped it, with nothing stored.
+    Figures go to ``figures`` (a staging folder); models to the course's ``models/``, or,
+    in a quick run, beside the figures. Raises what stopped it, with nothing stored.
     """
-    nb = nbformat.read(path, as_version=4)
-    models = None if not quick else str(Path(figures) / "models")
-    prepared = notebook.prepare(nb, figures=str(figures), models=models, quick=quick,
-                                parameters=parameters, precision=precision,
+    prepared = notebook.prepare(nbformat.read(path, as_version=4), figures=str(figures),
+                                models=str(Path(figures) / "models") if quick else None,
+                                quick=quick, parameters=parameters, precision=precision,
                                 solutions=solutions)
     client = NotebookClient(prepared, timeout=None, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
@@ -90,11 +80,9 @@ def execute(path: Path, *, quick: bool = False, parameters: dict | None = None,
 
 
 def _run(client: NotebookClient) -> None:
-    """``client.execute()`` in a worker thread, so that Ctrl-C stops it cleanly.
-
-    Ctrl-C interrupts the cell as Jupyter's stop button does, then kills a kernel deaf
-    to it; the kernel's own stderr goes to a file, whose last line explains a dead kernel.
-    """
+    """``client.execute()`` in a worker thread, so that Ctrl-C interrupts the cell (as
+    Jupyter's stop button does), then kills a kernel deaf to it; the kernel's stderr goes
+    to a file, whose last line explains a dead kernel."""
     outcome = {}
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as kernel_log:
         def work():
@@ -127,39 +115,31 @@ def _run(client: NotebookClient) -> None:
 
 def land(path: Path, nb, staging: Path, results: dict, times: dict | None = None,
          times_file: Path | None = None) -> list[Path]:
-    """Put a finished notebook's files in place together, or none of them.
-
-    Every new file is first written in full beside its target (``.part-`` name); a
-    failure there (a full disk) removes the written ones and changes nothing. Then the
-    renames, which need no space, happen with Ctrl-C held off.
-    """
-    contents = {FIGURES / p.name: p.read_bytes() for p in sorted(staging.iterdir())
-                if p.is_file() and p.suffix == ".png"}
+    """Put a finished notebook's files in place together, or none of them: each is first
+    written in full beside its target (``.part-`` name), and a failure there (a full disk)
+    removes them all; then the renames, which need no space, happen with Ctrl-C held off."""
+    contents = {FIGURES / p.name: p.read_bytes() for p in sorted(staging.glob("*.png")) if p.is_file()}
     all_times = None
     if times:
         contents[times_file] = _times_text(times_file, times)
         all_times = json.loads(contents[times_file])
     if results or times:
-        from tools import update_readme
-
         contents[FIGURES / RESULTS_FILE] = results_text(FIGURES / RESULTS_FILE, results)
-        merged = {**read_results(FIGURES / RESULTS_FILE), **results}
-        readme = update_readme.updated_readme(README.read_text(encoding="utf-8"), merged,
-                                              read_results(FIGURES / "seeds.json"), all_times)
+        readme = update_readme.updated_readme(
+            README.read_text(encoding="utf-8"), {**read_results(FIGURES / RESULTS_FILE), **results},
+            read_results(FIGURES / "seeds.json"), all_times)
         contents[README] = readme.encode()
     text = nbformat.writes(nb)
     contents[path] = (text if text.endswith("\n") else text + "\n").encode()
     written = {}
     try:
         for target, data in contents.items():
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".part-")
-            written[target] = tmp
+            fd, written[target] = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".part-")
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-            os.chmod(tmp, mode)
+            os.chmod(written[target], target.stat().st_mode & 0o777 if target.exists() else 0o644)
     except OSError as error:
         for tmp in written.values():
             Path(tmp).unlink(missing_ok=True)
@@ -171,31 +151,6 @@ def land(path: Path, nb, staging: Path, results: dict, times: dict | None = None
     return list(written)
 
 
-def failure_line(path: Path, error: BaseException, finished: list[str], quick: bool) -> str:
-    """One line: what stopped the run, and that nothing of that notebook was stored."""
-    if isinstance(error, InterruptedAfterSaving):
-        return (f"Interrupted just after {path.name} finished: it and {len(finished)} "
-                f"notebook(s) before it were saved; nothing else changed.")
-    if isinstance(error, KeyboardInterrupt) or getattr(error, "ename", "") == "KeyboardInterrupt":
-        what = "interrupted"
-    elif isinstance(error, CellExecutionError):
-        what = f"failed: {error.ename}: {_first_line(error.evalue)}"
-    else:
-        what = f"failed: {type(error).__name__}: {_first_line(str(error))}"
-    if quick:
-        return f"{path.name} {what}. A quick run stores nothing."
-    kept = (f"; {len(finished)} notebook(s) finished before it and were saved "
-            f"({', '.join(finished)})" if finished else "")
-    return (f"{path.name} {what}. Nothing of it was saved: its notebook, figures, "
-            f"results.json entries and README rows are as they were{kept}.")
-
-
-def _first_line(text: str) -> str:
-    lines = [line for line in str(text).splitlines() if line.strip()]
-    line = lines[0].strip() if lines else ""
-    return line if len(line) <= 300 else line[:297] + "..."
-
-
 def _times_text(times_file: Path, times: dict) -> bytes:
     """``times_file`` with {notebook: seconds} merged in, keeping the other notebooks' times."""
     try:
@@ -203,8 +158,27 @@ def _times_text(times_file: Path, times: dict) -> bytes:
     except (OSError, ValueError) as error:
         raise CourseError(f"{times_file} is not readable JSON ({error}); restore it with "
                           f"`git checkout -- {times_file}` or delete it") from error
-    recorded.update(times)
-    return (json.dumps(dict(sorted(recorded.items())), indent=2) + "\n").encode()
+    return (json.dumps(dict(sorted({**recorded, **times}.items())), indent=2) + "\n").encode()
+
+
+def failure_line(path: Path, error: BaseException, finished: list[str], quick: bool) -> str:
+    """One line: what stopped the run, and that nothing of that notebook was stored."""
+    if isinstance(error, InterruptedAfterSaving):
+        return (f"Interrupted just after {path.name} finished: it and {len(finished)} "
+                f"notebook(s) before it were saved; nothing else changed.")
+    if isinstance(error, KeyboardInterrupt) or getattr(error, "ename", "") == "KeyboardInterrupt":
+        what = "interrupted"
+    else:
+        name, text = ((error.ename, error.evalue) if isinstance(error, CellExecutionError)
+                      else (type(error).__name__, str(error)))
+        line = next((line.strip() for line in str(text).splitlines() if line.strip()), "")
+        what = f"failed: {name}: {line if len(line) <= 300 else line[:297] + '...'}"
+    if quick:
+        return f"{path.name} {what}. A quick run stores nothing."
+    kept = (f"; {len(finished)} notebook(s) finished before it and were saved "
+            f"({', '.join(finished)})" if finished else "")
+    return (f"{path.name} {what}. Nothing of it was saved: its notebook, figures, "
+            f"results.json entries and README rows are as they were{kept}.")
 
 
 def run_one(path: Path, quick: bool, parameters: dict, times_file: Path | None,
@@ -216,8 +190,7 @@ def run_one(path: Path, quick: bool, parameters: dict, times_file: Path | None,
         for model_id, entry in report["results"].items():
             print("  " + floor_check(model_id, entry["test_accuracy"], quick=quick), flush=True)
         if parameters or precision or not store:
-            print("  nothing stored (settings or precision overridden, or --no-store)",
-                  flush=True)
+            print("  nothing stored (settings or precision overridden, or --no-store)", flush=True)
         elif not quick:
             times = {path.name: round(seconds, 1)} if times_file else None
             land(path, finished, Path(staging), report["results"], times, times_file)
@@ -237,18 +210,15 @@ def parse_setting(text: str) -> tuple[str, object]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
-    parser.add_argument("--quick", action="store_true", help="small slices, one epoch; store nothing")
+    parser.add_argument("--quick", action="store_true", help="small slices, one epoch")
     parser.add_argument("--set", dest="settings", action="append", type=parse_setting, default=[],
                         metavar="NAME=VALUE", help="override a setting of the parameters cell")
     parser.add_argument("--times", type=Path, help="merge {notebook: seconds} into this JSON file")
-    parser.add_argument("--no-store", action="store_true",
-                        help="a full run that checks the floors but stores nothing")
-    parser.add_argument("--precision", choices=["float32"],
-                        help="compute in this format whatever the hardware (stores nothing)")
+    parser.add_argument("--no-store", action="store_true", help="check the floors, store nothing")
+    parser.add_argument("--precision", choices=["float32"], help="compute in it whatever the hardware")
     args = parser.parse_args(argv)
-    paths = args.notebooks or sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
     times = {}
-    for path in paths:
+    for path in args.notebooks or sorted(NOTEBOOKS.glob("[0-9]*.ipynb")):
         print(f"{'quick' if args.quick else 'full'} run: {path.name} ...", flush=True)
         try:
             times[path.name] = run_one(path.resolve(), args.quick, dict(args.settings), args.times,
