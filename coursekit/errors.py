@@ -1,7 +1,5 @@
 """The errors the course raises for problems a learner can fix."""
 
-__all__ = ["CourseError", "DataError", "SettingError"]
-
 
 class CourseError(Exception):
     """A problem the user can fix; the message says which file or setting and how."""

@@ -1,11 +1,5 @@
-"""The course's facts from ``course.toml``: models, the tutorials' numbers, floors, repository.
-
-Everything that would otherwise be typed in several places (a lesson, a test, the README
-table, the benchmark, the site, a badge) is written once in ``course.toml`` and read here.
-A lesson reads a tutorial's numbers with :func:`tutorial`.
-"""
-
-from __future__ import annotations
+"""The course's facts, written once in ``course.toml`` and read here: models, the
+tutorials' numbers (a lesson reads them with :func:`tutorial`), floors, the repository."""
 
 import os
 import tomllib
@@ -14,13 +8,12 @@ from pathlib import Path
 
 from .errors import CourseError
 
-__all__ = ["ModelFacts", "MODELS", "REPOSITORY", "BRANCH", "DATASET_TITLES", "REPO_URL_ENV",
-           "model", "tutorial", "repository_url", "github_url", "colab_url"]
-
 REPO_URL_ENV = "COURSE_REPO_URL"
 FACTS_FILE = Path(__file__).with_name("course.toml")
 _FACTS = tomllib.loads(FACTS_FILE.read_text(encoding="utf-8"))
 DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
+REPOSITORY: str = _FACTS["repository"]["slug"]
+BRANCH: str = _FACTS["repository"]["branch"]
 
 
 @dataclass(frozen=True)
@@ -49,31 +42,20 @@ class ModelFacts:
         raise CourseError(f"{FACTS_FILE.name}, [models.{self.id}]: {problem}.")
 
     @property
-    def headline(self) -> float | None:
-        """The tutorial's headline number as an accuracy (1 minus an error rate)."""
-        name = self.reported.get("headline")
-        if name is None:
-            return None
-        value = self.reported[name]
-        return round(1 - value, 6) if name.endswith("_error") else value
-
-    @property
     def floor(self) -> float | None:
-        """The test accuracy a full run must reach, or None."""
-        return self.headline if self.floor_setting == "tutorial" else self.floor_setting
-
-    @property
-    def floor_source(self) -> str | None:
-        if self.floor_setting is None:
-            return None
-        return "tutorial" if self.floor_setting == "tutorial" else "course"
+        """The test accuracy a full run must reach: the tutorial's headline accuracy (1
+        minus a headline error), the course's own target, or None."""
+        if self.floor_setting != "tutorial":
+            return self.floor_setting
+        value = self.reported[self.reported["headline"]]
+        return round(1 - value, 6) if self.reported["headline"].endswith("_error") else value
 
     @property
     def floor_words(self) -> str:
         """The floor with whose it is: "the tutorial's 0.9224", "the course's target 0.97"."""
         if self.floor is None:
             return "no floor"
-        owner = "the tutorial's" if self.floor_source == "tutorial" else "the course's target"
+        owner = "the tutorial's" if self.floor_setting == "tutorial" else "the course's target"
         return f"{owner} {self.floor:g}"
 
     @property
@@ -82,19 +64,14 @@ class ModelFacts:
         name = self.reported.get("headline")
         if name is None:
             return "curves only"
-        words = describe(name, self.reported[name], percent=self.dataset == "hand-drawn shapes")
-        if "epoch" in self.reported:
-            words += f" (epoch {self.reported['epoch']})"
-        return words
-
-
-def describe(name: str, value, percent: bool = False) -> str:
-    """A reported number in words: ("test_error", 0.0107) -> "test error 1.07%"."""
-    label = {"other_person_accuracy": "accuracy on another person's drawings"}.get(
-        name, name.replace("_", " "))
-    if percent or name.endswith("_error"):
-        return f"{label} {value * 100:.2f}".rstrip("0").rstrip(".") + "%"
-    return f"{label} {value:g}"
+        value = self.reported[name]
+        label = {"other_person_accuracy": "accuracy on another person's drawings"}.get(
+            name, name.replace("_", " "))
+        if self.dataset == "hand-drawn shapes" or name.endswith("_error"):
+            words = f"{label} {value * 100:.2f}".rstrip("0").rstrip(".") + "%"
+        else:
+            words = f"{label} {value:g}"
+        return words + (f" (epoch {self.reported['epoch']})" if "epoch" in self.reported else "")
 
 
 MODELS: dict[str, ModelFacts] = {
@@ -118,10 +95,6 @@ def model(model_id: str) -> ModelFacts:
 def tutorial(model_id: str) -> dict:
     """The numbers the source tutorial published for ``model_id`` (see ``course.toml``)."""
     return dict(model(model_id).reported)
-
-
-REPOSITORY: str = _FACTS["repository"]["slug"]
-BRANCH: str = _FACTS["repository"]["branch"]
 
 
 def repository_url() -> str:

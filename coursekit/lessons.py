@@ -1,9 +1,5 @@
-"""Functions the lessons teach, kept here so that later lessons can reuse them.
-
-Each one is written out in full in the lesson that teaches it, where the learner reads
-it; a test checks that the lesson's cell and this file say exactly the same. Later
-lessons import it from here with a note of where it was taught (the d2l habit).
-"""
+"""Functions a lesson teaches, for later lessons to import; each is copied verbatim from
+the lesson's cell, where the learner reads it (tests/test_lessons.py keeps them equal)."""
 
 import matplotlib.pyplot as plt
 import numpy as np

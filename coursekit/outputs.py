@@ -1,13 +1,10 @@
-"""Where a lesson's figures and saved models go, written so that a stop never leaves half a file.
+"""Where a run's figures and models go, written so that a stop never leaves half a file.
 
 A learner's run writes to ``my-outputs/`` in the course folder (git ignores it), or to
-``~/keras-course-outputs`` where the course folder is read-only. The course's runner and
-its tests send a run elsewhere with :func:`use_output_folder`. Nothing here ever writes
-into the course's committed ``figures/``: only the runner lands files there, once a whole
-lesson has run.
+``~/keras-course-outputs`` where that folder is read-only; the runner and the tests choose
+folders with :func:`use_output_folder`. Nothing here writes into the committed
+``figures/``: only the runner lands files there, once a whole lesson has run.
 """
-
-from __future__ import annotations
 
 import io
 import os
@@ -18,15 +15,15 @@ from pathlib import Path
 from .errors import CourseError, SettingError
 from .paths import COURSE_ROOT
 
-__all__ = ["output_dir", "use_output_folder", "save_figure", "model_path", "atomic_write_bytes"]
-
 COMMITTED_FIGURES = COURSE_ROOT / "figures"
 _chosen: dict[str, Path] = {}  # "figures" and "models", when the runner chose them
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def use_output_folder(figures: Path, models: Path | None = None) -> None:
-    """Send this run's figures to ``figures``, and its saved models to ``models`` if given
-    (else to the course's ``models/``, as a learner's run does)."""
+    """Send this run's figures to ``figures``, and its models to ``models`` if given (else to
+    the course's ``models/``, as a learner's run does)."""
     for kind, folder in (("figures", figures), ("models", models)):
         if folder is None:
             continue
@@ -38,21 +35,21 @@ def use_output_folder(figures: Path, models: Path | None = None) -> None:
         _chosen[kind] = folder
 
 
+def _in_course(name: str) -> Path | None:
+    """``name`` in the course's folder, if a learner's run may write there."""
+    writable = os.access(COURSE_ROOT, os.W_OK) and (COURSE_ROOT / "notebooks").is_dir()
+    return COURSE_ROOT / name if writable else None
+
+
 def output_dir() -> Path:
     """The folder this run's figures go to (not created until something is saved)."""
-    if "figures" in _chosen:
-        return _chosen["figures"]
-    if os.access(COURSE_ROOT, os.W_OK) and (COURSE_ROOT / "notebooks").is_dir():
-        return COURSE_ROOT / "my-outputs"
-    return Path.home() / "keras-course-outputs"
+    return (_chosen.get("figures") or _in_course("my-outputs")
+            or Path.home() / "keras-course-outputs")
 
 
 def model_path(name: str) -> Path:
     """Where a lesson saves a trained model: the course's ``models/`` (git-ignored)."""
-    folder = _chosen.get("models")
-    if folder is None:
-        writable = os.access(COURSE_ROOT, os.W_OK) and (COURSE_ROOT / "notebooks").is_dir()
-        folder = COURSE_ROOT / "models" if writable else output_dir() / "models"
+    folder = _chosen.get("models") or _in_course("models") or output_dir() / "models"
     return _writable(folder) / name
 
 
@@ -66,18 +63,10 @@ def _writable(folder: Path) -> Path:
     return folder
 
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename it into place.
-
-    A failure (a full disk, a read-only folder) leaves the old file and no scraps, and
-    says which file and why.
-    """
-    path = Path(path)
-    tmp = None
+    """Write to a temporary file beside ``path``, then rename it into place: a failure (a
+    full disk, a read-only folder, Ctrl-C) leaves the old file and no scraps."""
+    path, tmp = Path(path), None
     try:
         _writable(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".part-")
@@ -87,15 +76,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; these are for sharing
         os.replace(tmp, path)
-    except OSError as error:
+    except BaseException as error:
         if tmp:
             Path(tmp).unlink(missing_ok=True)
-        raise CourseError(f"Could not write {path} ({error.strerror or error}); the old file, "
-                          f"if any, is unchanged. Free space or fix the folder's "
-                          f"permissions, then run again.") from error
-    except BaseException:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise CourseError(f"Could not write {path} ({error.strerror or error}); the old "
+                              f"file, if any, is unchanged. Free space or fix the folder's "
+                              f"permissions, then run again.") from error
         raise
 
 

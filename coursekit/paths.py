@@ -1,15 +1,11 @@
 """Where the course is: its folder, its own small files, and paths fit to print."""
 
-from __future__ import annotations
-
 import tarfile
 import tempfile
 import urllib.request
 from pathlib import Path
 
 from .errors import DataError
-
-__all__ = ["COURSE_ROOT", "course_root", "course_path", "display_path"]
 
 # The course's folder (notebooks/, data/, figures/ beside this package) when the package
 # is installed from it, as `make` and `pip install -r requirements.txt` do.
@@ -27,7 +23,8 @@ def course_root() -> Path:
     folder = FETCHED_ROOT / f"v{__version__}"
     if not folder.is_dir():
         url = f"{facts.repository_url()}/archive/v{__version__}.tar.gz"
-        staging = Path(tempfile.mkdtemp(prefix="course-", dir=_made(FETCHED_ROOT)))
+        FETCHED_ROOT.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="course-", dir=FETCHED_ROOT))
         try:
             with urllib.request.urlopen(url) as download, \
                     tarfile.open(fileobj=download, mode="r|gz") as archive:
@@ -37,11 +34,6 @@ def course_root() -> Path:
                             f"files could not be fetched from {url} ({error}). Clone the "
                             f"course and open the lesson there (see its README).") from error
         next(staging.iterdir()).rename(folder)  # the archive holds one folder
-    return folder
-
-
-def _made(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 

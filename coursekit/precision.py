@@ -1,34 +1,18 @@
 """The number format a lesson trains in, chosen for the hardware it runs on.
 
-16-bit arithmetic ("mixed precision": compute in 16 bits, keep the weights in float32)
-is only faster where the hardware computes it natively; elsewhere it is emulated and
-slower than plain float32. So the choice is made from facts about the machine:
-
-* where there are GPUs, the first one decides, since Keras computes on it: an NVIDIA
-  GPU with compute capability 8.0 or higher (A100, RTX 30xx, L4, H100, ...) has
-  bfloat16 units: ``mixed_bfloat16``;
-* an older NVIDIA GPU (Colab's T4 is 7.5) has float16 units only: ``mixed_float16``;
-* any other GPU: ``float32``;
-* with no GPU, an x86 CPU whose flags include ``amx_bf16`` or ``avx512_bf16`` computes
-  bfloat16 natively: ``mixed_bfloat16``;
-* anything else, including macOS and CPUs whose flags cannot be read: ``float32``.
+16-bit arithmetic ("mixed precision": compute in 16 bits, keep the weights in float32) is
+only faster where the hardware computes it natively; emulated, it is slower than float32.
+So :func:`decide_precision` decides from facts about the machine, for machines we do not
+have too.
 """
-
-from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Gpu", "decide_precision", "choose_precision", "cpu_flags", "gpus", "FORCED"]
-
 # Set by coursekit.runtime.start(precision=...) for a timing run in one format everywhere
 # (`make bench` times every lesson in float32 too, as on a machine without bfloat16 units).
 FORCED: dict[str, str] = {}
-
-CPUINFO = Path("/proc/cpuinfo")
-# bfloat16 units arrived with NVIDIA's Ampere generation (compute capability 8.0).
-BFLOAT16_GPU_CAPABILITY = (8, 0)
 # Where a CPU flag says bfloat16 is native, and how a learner would call it.
 BFLOAT16_CPU_FLAGS = {"amx_bf16": "AMX bfloat16", "avx512_bf16": "AVX-512 bfloat16"}
 
@@ -41,19 +25,17 @@ class Gpu:
 
 def decide_precision(*, cpu_flags: set[str] | None, gpus: list[Gpu],
                      platform: str = "linux") -> tuple[str, str]:
-    """The Keras policy for these facts, and why: ``(policy, reason)``.
-
-    ``cpu_flags`` is None where they cannot be read (Windows, macOS). A pure function of
-    its arguments, so the decision can be tested for machines we do not have.
-    """
+    """The Keras policy for these facts, and why: ``(policy, reason)``; ``cpu_flags`` is None
+    where they cannot be read (Windows, macOS)."""
     if gpus:
-        # Keras (TensorFlow) places its work on the first GPU unless told otherwise, so
-        # that one decides, whatever the others are.
+        # Keras places its work on the first GPU unless told otherwise, so that one decides.
         gpu = gpus[0]
         if gpu.compute_capability is None:
             return "float32", f"GPU {gpu.name} is not a CUDA GPU whose 16-bit units are known"
         capability = ".".join(map(str, gpu.compute_capability))
-        if gpu.compute_capability >= BFLOAT16_GPU_CAPABILITY:
+        # bfloat16 units arrived with NVIDIA's Ampere (8.0: A100, RTX 30xx, L4, H100...);
+        # older GPUs (Colab's T4 is 7.5) have float16 units only.
+        if gpu.compute_capability >= (8, 0):
             return "mixed_bfloat16", (f"GPU {gpu.name} (compute capability {capability}) "
                                       f"computes bfloat16 natively")
         return "mixed_float16", (f"GPU {gpu.name} (compute capability {capability}) computes "
@@ -70,7 +52,7 @@ def decide_precision(*, cpu_flags: set[str] | None, gpus: list[Gpu],
                        "arithmetic would be emulated, and slower")
 
 
-def cpu_flags(cpuinfo: Path = CPUINFO) -> set[str] | None:
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str] | None:
     """The CPU's feature flags from /proc/cpuinfo (Linux), or None where there is none."""
     try:
         text = cpuinfo.read_text(encoding="utf-8", errors="replace")

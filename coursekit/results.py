@@ -1,24 +1,19 @@
-"""Each model's recorded result (``results.json``), its training work, and its floor."""
-
-from __future__ import annotations
+"""Each model's recorded result (``results.json``), its training work, its floor and its
+spread over seeds."""
 
 import json
 from pathlib import Path
 
 from . import facts
 from .errors import CourseError, DataError
-from .outputs import atomic_write_bytes
-
-__all__ = ["RESULTS_FILE", "read_results", "merge_results", "training_flops", "floor_check"]
+from .paths import COURSE_ROOT
 
 RESULTS_FILE = "results.json"
 
 
 def read_results(path: Path) -> dict:
-    """The entries stored in ``path`` ({model id: entry}), or {} if there is no such file.
-
-    A damaged file (half a merge, a stray edit) stops with the file and how to recover.
-    """
+    """The entries stored in ``path`` ({model id: entry}), or {} if there is no such file;
+    a damaged file (half a merge, a stray edit) stops with the file and how to recover."""
     path = Path(path)
     if not path.exists():
         return {}
@@ -48,17 +43,9 @@ def results_text(path: Path, entries: dict) -> bytes:
     return (json.dumps(dict(sorted(results.items())), indent=2) + "\n").encode()
 
 
-def merge_results(path: Path, entries: dict) -> None:
-    """Store ``entries`` in ``path``, keeping the other models'."""
-    atomic_write_bytes(Path(path), results_text(path, entries))
-
-
 def floor_check(model_id: str, test_accuracy: float, *, quick: bool) -> str:
-    """How ``test_accuracy`` compares with the model's floor; raises when it falls short.
-
-    A quick run must reach the model's ``quick_floor`` (it learned something); a full
-    run of the course's runner must reach its floor (``course.toml``).
-    """
+    """How ``test_accuracy`` compares with the model's floor (``course.toml``), or its
+    ``quick_floor`` in a quick run (it learned something); raises when it falls short."""
     model = facts.model(model_id)
     floor = model.quick_floor if quick else model.floor
     if floor is None:
@@ -71,12 +58,8 @@ def floor_check(model_id: str, test_accuracy: float, *, quick: bool) -> str:
 
 
 def training_flops(model) -> float:
-    """Floating-point operations to train on one image: about 3x the forward pass.
-
-    The forward pass counts the multiply-adds of Conv2D and Dense layers (2 FLOPs each);
-    pooling, activations and the optimizer are small next to them. Training adds the two
-    backward products of each layer, hence the usual factor of 3.
-    """
+    """Floating-point operations to train on one image: 3x the forward pass (which the
+    backward pass doubles), counting the multiply-adds of Conv2D and Dense layers only."""
     forward = 0
     for layer in getattr(model, "layers", []):
         kind = type(layer).__name__
@@ -93,10 +76,8 @@ def training_flops(model) -> float:
 
 
 def across_seeds(model_id: str) -> dict:
-    """The model's test accuracy over ``make seeds`` (``figures/seeds.json``): seeds,
-    test_accuracy per seed, mean, sd, min. A lesson's prose reads it in a field."""
-    from .paths import COURSE_ROOT
-
+    """The model's entry in ``figures/seeds.json`` (``make seeds``): seeds, test_accuracy per
+    seed, mean, sd, min; a lesson's prose reads it in a field."""
     entry = read_results(COURSE_ROOT / "figures" / "seeds.json").get(model_id)
     if entry is None:
         raise CourseError(f"figures/seeds.json has no entry for {model_id}: run `make seeds`.")

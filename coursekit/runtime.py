@@ -1,36 +1,27 @@
-"""What the course's runner (and its tests) set up inside a lesson's kernel, out of sight.
-
-The runner injects a cell that calls :func:`start` before the lesson's first cell and one
-that prints :func:`report` after its last. In between, the lesson is exactly what a
-learner runs. A learner's own run never calls either.
-"""
-
-from __future__ import annotations
+"""What the course's runner (and its tests) set up inside a lesson's kernel, out of sight:
+:func:`start` runs before the lesson's first cell and :func:`report` prints after its last;
+a learner's own run calls neither."""
 
 import json
 import math
 import time
 
 from . import facts
+from .datasets import loaded_from
 from .display import quiet_tensorflow_import
 from .outputs import use_output_folder
+from .precision import FORCED
 from .results import floor_check, training_flops
-
-__all__ = ["start", "report", "REPORT_MARK", "FIT_SECONDS"]
 
 REPORT_MARK = "course-report:"
 FIT_SECONDS: dict[int, float] = {}  # id(model) -> seconds spent in its fit calls
 
 
 def start(figures: str, models: str | None = None, precision: str | None = None) -> None:
-    """Quiet TensorFlow, choose the output folders, make runs repeatable, time every fit.
-
-    ``precision`` ("float32") overrides what ``coursekit.choose_precision`` would pick.
-    """
+    """Quiet TensorFlow, choose the output folders, make runs repeatable, time every fit;
+    ``precision`` ("float32") overrides what ``coursekit.choose_precision`` would pick."""
     quiet_tensorflow_import()
     if precision:
-        from .precision import FORCED
-
         FORCED["policy"] = precision
     import keras
     import tensorflow as tf
@@ -53,23 +44,17 @@ def start(figures: str, models: str | None = None, precision: str | None = None)
 
 
 def report(specs: dict, namespace: dict, prose: dict, quick: bool) -> str:
-    """The lesson's results and prose values as one line of JSON, for the runner.
-
-    ``specs`` maps each model id to Python expressions in the lesson's variables
-    (``model``, ``test_accuracy``, ``test_loss``, ``epochs``, ``batch_size``,
-    ``train_samples``, and any other number to keep). In a quick run each model must
-    reach its quick floor.
-    """
-    from .datasets import loaded_from
-
+    """The lesson's results and prose values as one line of JSON, for the runner. ``specs``
+    maps each model id to expressions in the lesson's variables (``model``, ``test_accuracy``,
+    ``test_loss``, ``epochs``, ``train_samples``...); in a quick run each must reach its
+    quick floor."""
     results = {}
     for model_id, spec in specs.items():
         values = {name: eval(expression, namespace) for name, expression in spec.items()}
         keras_model = values.pop("model", None)
-        entry = {"dataset": facts.model(model_id).dataset,
-                 "data_source": loaded_from(facts.model(model_id).dataset)}
-        for name, value in values.items():
-            entry[name] = _plain(value)
+        dataset = facts.model(model_id).dataset
+        entry = {"dataset": dataset, "data_source": loaded_from(dataset)}
+        entry.update((name, _plain(value)) for name, value in values.items())
         if keras_model is not None:
             entry["precision"] = keras_model.dtype_policy.name
             entry.setdefault("train_seconds", round(FIT_SECONDS.get(id(keras_model), 0.0), 1))
@@ -87,8 +72,7 @@ def report(specs: dict, namespace: dict, prose: dict, quick: bool) -> str:
 
 def _plain(value):
     """A number fit for JSON: 4 decimals for fractions, None for NaN."""
-    if hasattr(value, "item"):
-        value = value.item()
+    value = value.item() if hasattr(value, "item") else value
     if isinstance(value, float):
         return None if math.isnan(value) else round(value, 4)
     return value

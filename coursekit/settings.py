@@ -1,31 +1,24 @@
-"""The one setting read from the environment: ``COURSE_DATA_DIR``, a local copy of the datasets.
-
-Everything else a lesson can change is a plain variable in its ``parameters`` cell.
-Reading the setting has no side effect; a wrong value stops with the setting's name, the
-path as resolved and the fix.
-"""
-
-from __future__ import annotations
+"""``COURSE_DATA_DIR``, the one setting read from the environment; the rest of what a
+lesson can change is a variable in its ``parameters`` cell."""
 
 import difflib
 import os
 from pathlib import Path
 
 from .errors import SettingError
-
-__all__ = ["DATA_ENV", "KNOWN_SETTINGS", "data_dir_setting", "check_environment"]
+from .facts import REPO_URL_ENV
+from .paths import COURSE_ROOT
 
 DATA_ENV = "COURSE_DATA_DIR"
-# COURSE_REPO_URL points a lesson opened alone at a mirror of the repository (coursekit.facts).
 KNOWN_SETTINGS = {DATA_ENV: "a folder holding local copies of the datasets (README, 'Data')",
-                  "COURSE_REPO_URL": "the address of a mirror of the course's repository"}
+                  REPO_URL_ENV: "the address of a mirror of the course's repository"}
 
 
 def check_environment(environ=os.environ) -> None:
     """Refuse a ``COURSE_*`` variable the course does not know (a typo would be ignored)."""
     for name in sorted(n for n in environ if n.startswith("COURSE_") and n not in KNOWN_SETTINGS):
         close = difflib.get_close_matches(name, KNOWN_SETTINGS, n=1, cutoff=0.6)
-        hint = (f" Did you mean {close[0]}: {KNOWN_SETTINGS[close[0]]}?" if close else "")
+        hint = f" Did you mean {close[0]}: {KNOWN_SETTINGS[close[0]]}?" if close else ""
         raise SettingError(
             f"{name} is not a setting of the course (it knows {', '.join(KNOWN_SETTINGS)}).{hint} "
             f"Run modes, seeds and epochs are variables in each lesson's parameters cell now; "
@@ -35,15 +28,13 @@ def check_environment(environ=os.environ) -> None:
 def data_dir_setting() -> Path | None:
     """The folder ``COURSE_DATA_DIR`` names, checked, or None: download the official files.
 
-    A relative path is taken from the current folder; a notebook runs in ``notebooks/``,
-    so when the path does not exist there but does under the course's folder, that is used.
+    A relative path is taken from the current folder, or from the course's folder when it
+    exists only there (a notebook runs in ``notebooks/``).
     """
     check_environment()
     value = os.environ.get(DATA_ENV, "").strip()
     if not value:
         return None
-    from .paths import COURSE_ROOT
-
     path = Path(value).expanduser()
     if not path.is_absolute():
         here = Path.cwd() / path
