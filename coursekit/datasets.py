@@ -1,11 +1,9 @@
-"""The datasets: verified local copies or the official downloads, as Keras returns them.
+"""The datasets as ``keras.datasets.<name>.load_data()`` returns them, from verified files.
 
-Every file is checked by SHA-256 before a single byte of it is parsed, and what it holds
-is checked once parsed (sizes, shapes, label range, and pixels that look like the
-dataset), so that a file vouched for by a hand-made SHA256SUMS is still the right one. With
-``COURSE_DATA_DIR`` set, the publishers' files are read from that folder; otherwise the
-official files are downloaded as Keras does, into ``~/.keras/datasets``. Each loader
-returns exactly what ``keras.datasets.<name>.load_data()`` returns.
+With ``COURSE_DATA_DIR`` set, the publishers' files are read from that folder; otherwise the
+official files are downloaded as Keras does, into ``~/.keras/datasets``. Every file is checked
+by SHA-256 before a byte of it is parsed, then what it holds (sizes, shapes, labels, pixels
+that look like the dataset), so that a hand-made SHA256SUMS cannot vouch for a wrong file.
 """
 
 import gzip
@@ -56,19 +54,15 @@ _OFFICIAL_SHA256 = {
         "cifar-10-python.tar.gz": "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
     },
 }
-
 # SHA-256 -> (dataset folder, file name): a right file under a wrong name is named as what it is.
 _OFFICIAL_FILE_BY_HASH = {digest: (folder, name) for folder, files in _OFFICIAL_SHA256.items()
                           for name, digest in files.items()}
-
 _IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 # name for load_data -> its folder under COURSE_DATA_DIR (titles: facts.DATASET_TITLES)
 DATASETS = {"mnist": "mnist", "fashion_mnist": "fashion-mnist", "cifar10": "cifar-10"}
-
-# dataset name -> where this process loaded it from (for record_result)
-_LOADED_FROM: dict[str, str] = {}
+_LOADED_FROM: dict[str, str] = {}  # dataset name -> where this process loaded it from
 
 
 def loaded_from(name: str) -> str:
@@ -79,27 +73,6 @@ def loaded_from(name: str) -> str:
 def _sha256_of(path: Path) -> str:
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
-_REGENERATE = "Regenerate it in the data folder with `sha256sum */* > SHA256SUMS`."
-
-
-def _manifest_text(manifest: Path) -> str:
-    """The text of ``SHA256SUMS`` in whichever encoding a shell wrote it.
-
-    UTF-8 with or without a byte-order mark, and UTF-16 (what a redirect writes in
-    Windows PowerShell 5), with a mark or, as some editors save it, without one.
-    """
-    raw = manifest.read_bytes()
-    encoding = next((name for bom, name in _BOMS if raw.startswith(bom)), None)
-    if encoding is None and len(raw) > 1 and raw[1::2].count(0) > len(raw) // 4:
-        encoding = "utf-16-le"  # every other byte zero: UTF-16 text without its mark
-    try:
-        return raw.decode(encoding or "utf-8")
-    except UnicodeDecodeError as error:
-        raise DataError(f"{manifest} is not text in UTF-8 or UTF-16 ({error}). "
-                        f"{_REGENERATE}") from error
 
 
 def _inside(path: Path, root: Path) -> Path:
@@ -115,28 +88,41 @@ def _inside(path: Path, root: Path) -> Path:
     return path
 
 
-def _read_manifest(data_dir: Path) -> dict[str, str]:
-    """``SHA256SUMS`` of a data folder as {relative path: hash}; empty if there is none.
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_REGENERATE = "Regenerate it in the data folder with `sha256sum */* > SHA256SUMS`."
 
-    Reads the lines ``sha256sum`` writes (``<hash>  <path>``, ``<hash> *<path>``) and
-    the BSD form ``SHA256 (<path>) = <hash>``, whatever the line ends; a line that is
-    none of these stops with what is wrong with it.
+
+def _read_manifest(data_dir: Path) -> dict[str, str]:
+    """``SHA256SUMS`` as {<folder>/<file>: hash}, empty if there is none.
+
+    Takes what shells write: ``<hash>  <path>``, ``<hash> *<path>`` or BSD's ``SHA256
+    (<path>) = <hash>``, any line ends, UTF-8 with or without a mark and UTF-16 (PowerShell
+    5's redirect) with or without one; a line that is none of these says what is wrong.
     """
     manifest = _inside(data_dir / "SHA256SUMS", data_dir)
     if not manifest.is_file():
         return {}
+    raw = manifest.read_bytes()
+    encoding = next((name for bom, name in _BOMS if raw.startswith(bom)), None)
+    if encoding is None and len(raw) > 1 and raw[1::2].count(0) > len(raw) // 4:
+        encoding = "utf-16-le"  # every other byte zero: UTF-16 saved without its mark
+    try:
+        text = raw.decode(encoding or "utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{manifest} is not text in UTF-8 or UTF-16 ({error}). "
+                        f"{_REGENERATE}") from error
     entries, lines = {}, {}
-    for number, line in enumerate(_manifest_text(manifest).splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip().lstrip("\ufeff")
         if not line or line.startswith("#"):
             continue
         gnu = re.fullmatch(r"\\?([0-9a-fA-F]+)(?:\s+\*?(.*))?", line)
         bsd = re.fullmatch(r"SHA256 ?\((.*)\) ?= ?([0-9a-fA-F]+)", line)
-        digest, name = (gnu.group(1), gnu.group(2) or "") if gnu else (
-            (bsd.group(2), bsd.group(1)) if bsd else (None, None))
+        digest, name = gnu.groups() if gnu else bsd.groups()[::-1] if bsd else ("", "")
         # the path as <folder>/<file>: Windows separators and leading ./ removed
-        problem, name = None, re.sub(r"^(\./)+", "", (name or "").strip().replace("\\", "/"))
-        if digest is None:
+        name = re.sub(r"^(\./)+", "", (name or "").strip().replace("\\", "/"))
+        digest, problem = digest.lower(), None
+        if not (gnu or bsd):
             problem = "expected '<sha256>  <folder>/<file>' as written by `sha256sum`"
         elif len(digest) != 64:
             kind = {32: " (an MD5: use sha256sum, not md5sum)",
@@ -148,21 +134,17 @@ def _read_manifest(data_dir: Path) -> dict[str, str]:
             problem = "more than one word follows the hash; a line lists one file"
         elif name.startswith("/") or re.match(r"[A-Za-z]:", name) or ".." in name.split("/"):
             problem = "the path leaves the data folder; list <folder>/<file> inside it"
-        elif entries.get(name, digest.lower()) != digest.lower():
+        elif entries.get(name, digest) != digest:
             problem = f"{name} is listed with another hash on line {lines[name]}"
         if problem:
             raise DataError(f"{manifest}, line {number}: {problem}; found {line!r}. "
                             f"{_REGENERATE}")
-        entries[name], lines[name] = digest.lower(), number
+        entries[name], lines[name] = digest, number
     return entries
 
 
 def _verify_file(path: Path, folder: str, manifest: dict[str, str]) -> str:
-    """Check ``path`` by SHA-256 and say what it is: ``'official'`` or ``'manifest'``.
-
-    The publisher's hash wins; a file that is not the official one is accepted only
-    when the folder's ``SHA256SUMS`` lists it with a matching hash.
-    """
+    """Check ``path`` by SHA-256: ``'official'``, or ``'manifest'`` if SHA256SUMS vouches."""
     if not path.is_file():
         raise DataError(
             f"{path} is missing. Copy the {folder} files into {path.parent} (see "
@@ -171,13 +153,13 @@ def _verify_file(path: Path, folder: str, manifest: dict[str, str]) -> str:
     official = _OFFICIAL_SHA256.get(folder, {}).get(path.name)
     if actual == official:
         return "official"
-    other = _OFFICIAL_FILE_BY_HASH.get(actual)
-    if other is not None:
+    if actual in _OFFICIAL_FILE_BY_HASH:
+        other = _OFFICIAL_FILE_BY_HASH[actual]
         raise DataError(
             f"{path} is {other[0]}'s {other[1]} (its SHA-256 is the publisher's hash for "
             f"that file), not {folder}'s {path.name}. Copy {folder}'s own {path.name} there.")
     listed = manifest.get(f"{folder}/{path.name}")
-    if listed is not None and actual == listed:
+    if actual == listed:
         return "manifest"
     expected = " or ".join(
         f"{digest} ({where})" for digest, where in
@@ -189,16 +171,12 @@ def _verify_file(path: Path, folder: str, manifest: dict[str, str]) -> str:
         f"from the original source (or delete it and unset {DATA_ENV} to download it).")
 
 
-# The largest file of MNIST and Fashion-MNIST: 60,000 images of 28x28 bytes.
-_IDX_MAX_BYTES = 60_000 * 28 * 28
+_IDX_MAX_BYTES = 60_000 * 28 * 28  # MNIST's largest file: 60,000 images of 28x28 bytes
 
 
 def _read_idx(path: Path) -> np.ndarray:
-    """Read one gzip'd IDX file (the MNIST distribution format) into a uint8 array.
-
-    Streamed into an array of the size its header promises (at most the largest
-    MNIST file), so a file that inflates to more is refused before it takes memory.
-    """
+    """One gzip'd IDX file (MNIST's format) as uint8, streamed into an array of the size its
+    header promises (at most MNIST's largest), so a gzip bomb is refused in little memory."""
     fix = "Copy the file again from the original source."
     try:
         with gzip.open(path, "rb") as handle:
@@ -226,14 +204,19 @@ def _read_idx(path: Path) -> np.ndarray:
     return array.reshape(shape)
 
 
+def _read_idx_set(paths):
+    x_train, y_train, x_test, y_test = map(_read_idx, paths)
+    return (x_train, y_train), (x_test, y_test)
+
+
 _CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 # A batch's pickle: 31,039,532 bytes (10,000 images of 3,072 bytes, their labels, names).
 _CIFAR_BATCH_BYTES = 32 << 20
 
 
 def _bounded_array(*args) -> np.ndarray:
-    """``_reconstruct(ndarray, shape, dtype)`` or ``ndarray(shape, dtype)``, as NumPy's
-    pickles call them: an empty array to fill, refused past a batch's size."""
+    """NumPy's pickled ``_reconstruct(ndarray, shape, dtype)`` or ``ndarray(shape, dtype)``:
+    an empty array to fill, refused past a batch's size."""
     shape, dtype = args[-2:]
     if math.prod(shape) * np.dtype(dtype).itemsize > _CIFAR_BATCH_BYTES:
         raise pickle.UnpicklingError(f"refusing to build an array of shape {shape}, "
@@ -244,27 +227,23 @@ def _bounded_array(*args) -> np.ndarray:
 class _ArrayUnpickler(pickle.Unpickler):
     """Unpickles CIFAR batches: plain containers and NumPy arrays no larger than a batch."""
 
-    ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
-    }
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy", "ndarray"),
+               ("numpy._core.multiarray", "_reconstruct"), ("numpy", "dtype"),
+               ("_codecs", "encode")}
 
     def find_class(self, module, name):
         if (module, name) not in self.ALLOWED:
             raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a CIFAR batch")
-        if name in ("ndarray", "_reconstruct"):
-            return _bounded_array
-        return super().find_class(module, name)
+        return (_bounded_array if name in ("ndarray", "_reconstruct")
+                else super().find_class(module, name))
 
 
 def _read_cifar10_archive(path: Path):
-    """Read a ``cifar-10-python`` tar.gz exactly as ``keras.datasets.cifar10`` does.
+    """A hash-checked ``cifar-10-python`` tar.gz, exactly as ``keras.datasets.cifar10`` reads it.
 
-    Call only on an archive whose hash has been checked: the batches are pickles. Each
-    is bounded before it is unpickled (its size in the archive, every array it builds)
-    and checked as it comes: 3,072 bytes per image and one label each, pixels that look
-    like photographs, no batch a copy of another. Any failure to decode it stops with
-    the archive's name and the fix.
+    Each batch is bounded before it is unpickled (its size, every array it builds) and
+    checked: 3,072 bytes per image and one label each, pixels that look like photographs,
+    no batch a copy of another. Any failure names the archive and the fix.
     """
     fix = "Copy the archive again from the original source."
     batches, seen = {}, {}
@@ -307,42 +286,33 @@ def _read_cifar10_archive(path: Path):
     missing = [name for name in _CIFAR_BATCHES if name not in batches]
     if missing:
         raise DataError(f"{path} has no cifar-10-batches-py/{missing[0]}. {fix}")
-    x_train = np.concatenate([batches[name][0] for name in _CIFAR_BATCHES[:5]])
-    y_train = np.concatenate([batches[name][1] for name in _CIFAR_BATCHES[:5]])
+    x_train, y_train = (np.concatenate(part) for part in zip(*map(batches.get, _CIFAR_BATCHES[:5])))
     x_test, y_test = batches["test_batch"]
     return ((x_train.transpose(0, 2, 3, 1), y_train.reshape(-1, 1)),
             (x_test.transpose(0, 2, 3, 1), y_test.reshape(-1, 1)))
 
 
-# What a dataset is: its sizes, image shape and a cheap fingerprint of its pixels.
-# nonzero: the share of non-zero pixels in the first images, about 0.19 for MNIST's digits
-# and 0.49 for Fashion-MNIST's clothes (measured over 100, 1,000 and all images of either
-# split; never under 0.18 or over 0.20 for MNIST, 0.49-0.50 for Fashion-MNIST), so 1/3
-# tells one from the other with a wide margin. balanced: Fashion-MNIST has exactly as
-# many images of each class; MNIST never does. CIFAR-10's pixels are checked per batch.
-_FINGERPRINT_IMAGES = 1_000
-_NONZERO_SPLIT = 1 / 3
-_EXPECTED = {name: SimpleNamespace(train=train, test=10_000, image=image, nonzero=nonzero,
-                                   balanced=balanced)
-             for name, train, image, nonzero, balanced in (
-                 ("mnist", 60_000, (28, 28), "below", False),
-                 ("fashion_mnist", 60_000, (28, 28), "above", True),
-                 ("cifar10", 50_000, (32, 32, 3), None, None))}
+# What a dataset is: its sizes, image shape, and for MNIST and Fashion-MNIST (which share
+# their file names and sizes) a cheap fingerprint of the pixels and labels. The share of
+# non-zero pixels in the first 1,000 images is 0.18-0.20 for MNIST's digits and 0.49-0.50
+# for Fashion-MNIST's clothes (measured over 100, 1,000 and all images of either split),
+# so 1/3 tells them apart with a wide margin; only Fashion-MNIST has exactly as many images
+# of each class. CIFAR-10's pixels are checked per batch as the archive is read.
+_FINGERPRINT_IMAGES, _NONZERO_SPLIT = 1_000, 1 / 3
+_EXPECTED = {name: SimpleNamespace(train=train, test=10_000, image=image, fashion=fashion)
+             for name, train, image, fashion in (("mnist", 60_000, (28, 28), False),
+                                                 ("fashion_mnist", 60_000, (28, 28), True),
+                                                 ("cifar10", 50_000, (32, 32, 3), None))}
 
 
-def _check_arrays(name: str, arrays, files: dict[str, Path], fix: str) -> None:
-    """Check that ``arrays`` are dataset ``name``, not only files that hash right.
+def _check_arrays(name: str, arrays, paths: list[Path], fix: str) -> None:
+    """Refuse arrays that are not dataset ``name``'s, though their files hash right.
 
-    ``files`` names the file each array came from (x_train, y_train, x_test, y_test).
-    Counts, shapes, dtypes and the label range must be the dataset's, and the pixels
-    must look like it: MNIST and Fashion-MNIST share their file names and sizes, so a
-    copy of one under the other's folder would otherwise train under the wrong title.
+    ``paths``: the files of x_train, y_train, x_test and y_test.
     """
     expected, title = _EXPECTED[name], DATASET_TITLES[name]
-    (x_train, y_train), (x_test, y_test) = arrays
-    for split, x, y, count in (("train", x_train, y_train, expected.train),
-                               ("test", x_test, y_test, expected.test)):
-        x_file, y_file = files[f"x_{split}"], files[f"y_{split}"]
+    for split, count, (x, y), x_file, y_file in zip(
+            ("train", "test"), (expected.train, expected.test), arrays, paths[::2], paths[1::2]):
         if x.ndim != 1 + len(expected.image) or x.shape[1:] != expected.image:
             kind = " (that is labels, not images: are the files swapped?)" if x.ndim == 1 else ""
             raise DataError(f"{x_file} holds an array of shape {x.shape}{kind}; {title}'s "
@@ -356,42 +326,30 @@ def _check_arrays(name: str, arrays, files: dict[str, Path], fix: str) -> None:
                 f"{title} has {count:,} {split} images, each with a label; found {len(x):,} "
                 f"images in {x_file} and {len(y):,} labels in {y_file}. A file is from the "
                 f"other split or another dataset. {fix}")
-        if x.dtype != np.uint8 or y.dtype != np.uint8:
-            raise DataError(f"{x_file}: expected 8-bit images and labels, found {x.dtype} "
-                            f"and {y.dtype}. {fix}")
-        if y.size and int(y.max()) > 9:
+        if int(y.max()) > 9:
             raise DataError(f"{y_file} holds the label {int(y.max())}; {title}'s labels are "
                             f"0 to 9. {fix}")
-        if expected.nonzero:
-            share = float(np.mean(x[:_FINGERPRINT_IMAGES] != 0)) if x.size else 0.0
-            if (share > _NONZERO_SPLIT) != (expected.nonzero == "above"):
-                looks = "Fashion-MNIST's clothes" if share > _NONZERO_SPLIT else "MNIST's digits"
-                raise DataError(
-                    f"{x_file} does not hold {title}'s images: {share:.0%} of the pixels in "
-                    f"its first images are not black, as in {looks} (MNIST's digits: about "
-                    f"19%; Fashion-MNIST's clothes: about 49%). {fix}")
-        if expected.balanced is not None and y.size:
-            per_class = np.bincount(y.ravel(), minlength=10)
-            if bool((per_class == per_class[0]).all()) != expected.balanced:
-                raise DataError(f"{y_file} {'does not have' if expected.balanced else 'has'} "
-                                f"exactly as many labels of each class, as Fashion-MNIST does: "
-                                f"these are not {title}'s labels. {fix}")
-
-
-def _read_idx_set(paths: list[Path]):
-    x_train, y_train, x_test, y_test = (_read_idx(path) for path in paths)
-    return (x_train, y_train), (x_test, y_test)
-
-
-def _keras_cache_dir(subdir: str) -> Path:
-    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets" / subdir
+        if expected.fashion is None:
+            continue
+        share = float(np.mean(x[:_FINGERPRINT_IMAGES] != 0))
+        if (share > _NONZERO_SPLIT) != expected.fashion:
+            looks = "Fashion-MNIST's clothes" if share > _NONZERO_SPLIT else "MNIST's digits"
+            raise DataError(
+                f"{x_file} does not hold {title}'s images: {share:.0%} of the pixels in "
+                f"its first images are not black, as in {looks} (MNIST's digits: about "
+                f"19%; Fashion-MNIST's clothes: about 49%). {fix}")
+        per_class = np.bincount(y.ravel(), minlength=10)
+        if bool((per_class == per_class[0]).all()) != expected.fashion:
+            raise DataError(f"{y_file} {'does not have' if expected.fashion else 'has'} "
+                            f"exactly as many labels of each class, as Fashion-MNIST does: "
+                            f"these are not {title}'s labels. {fix}")
 
 
 def _download_verified(url: str, destination: Path, sha256: str) -> Path:
     """Download ``url`` to ``destination`` unless a verified copy is already there.
 
-    The bytes go to a temporary name and are renamed into place only after their
-    hash matches, so an interrupted download never looks like a complete file.
+    The bytes land under a temporary name, renamed only once their hash matches, so an
+    interrupted download never looks like a complete file.
     """
     if destination.is_file():
         if _sha256_of(destination) == sha256:
@@ -419,50 +377,46 @@ def _download_verified(url: str, destination: Path, sha256: str) -> Path:
 
 
 def _load_local(name: str, data_dir: Path):
-    folder = DATASETS[name]
+    folder = data_dir / DATASETS[name]
     manifest = _read_manifest(data_dir)
-    fix = (f"Copy the {DATASET_TITLES[name]} files into {data_dir / folder} again (see "
-           f"README, 'Data'), or unset {DATA_ENV} to download the official files.")
+    if name != "cifar10":
+        paths = [folder / file for file in _IDX_FILES]
+    elif (folder / "cifar-10-python.tar.gz").exists():
+        paths = [folder / "cifar-10-python.tar.gz"] * 4
+    else:  # a rebuild under its own name, listed in SHA256SUMS
+        listed = sorted(p for p in manifest if p.startswith("cifar-10/") and p.endswith(".tar.gz"))
+        if not listed:
+            raise DataError(
+                f"{folder / 'cifar-10-python.tar.gz'} is missing (and the folder's SHA256SUMS "
+                f"lists no other CIFAR-10 archive). Copy cifar-10-python.tar.gz there, or "
+                f"unset {DATA_ENV} to download it.")
+        paths = [folder / Path(listed[0]).name] * 4
     # every file is checked (no link out of the folder, then its hash) before any is read
-    paths = ([_find_cifar_archive(data_dir / folder, manifest)] * 4 if name == "cifar10"
-             else [data_dir / folder / file for file in _IDX_FILES])
-    kinds = {_verify_file(_inside(path, data_dir), folder, manifest)
+    kinds = {_verify_file(_inside(path, data_dir), folder.name, manifest)
              for path in dict.fromkeys(paths)}
     arrays = _read_cifar10_archive(paths[0]) if name == "cifar10" else _read_idx_set(paths)
-    _check_arrays(name, arrays, dict(zip(("x_train", "y_train", "x_test", "y_test"), paths)), fix)
+    _check_arrays(name, arrays, paths, f"Copy the {DATASET_TITLES[name]} files into {folder} "
+                  f"again (see README, 'Data'), or unset {DATA_ENV} to download the official files.")
     return arrays, ("the official distribution files, checked against the publisher's SHA-256"
                     if kinds == {"official"} else "a local rebuild, not the official files: "
                     "checked against the folder's SHA256SUMS")
 
 
-def _find_cifar_archive(folder: Path, manifest: dict[str, str]) -> Path:
-    official = folder / "cifar-10-python.tar.gz"
-    if official.exists():
-        return official
-    listed = sorted(p for p in manifest if p.startswith("cifar-10/") and p.endswith(".tar.gz"))
-    if listed:
-        return folder / Path(listed[0]).name
-    raise DataError(
-        f"{official} is missing (and the folder's SHA256SUMS lists no other CIFAR-10 "
-        f"archive). Copy cifar-10-python.tar.gz there, or unset {DATA_ENV} to download it.")
-
-
 def _load_online(name: str):
-    folder = DATASETS[name]
-    hashes = _OFFICIAL_SHA256[folder]
+    hashes = _OFFICIAL_SHA256[DATASETS[name]]
+    cache = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets"
     if name == "mnist":
-        path = _download_verified(_MNIST_BASE_URL + "mnist.npz",
-                                 _keras_cache_dir("") / "mnist.npz", hashes["mnist.npz"])
+        path = _download_verified(_MNIST_BASE_URL + "mnist.npz", cache / "mnist.npz",
+                                  hashes["mnist.npz"])
         with np.load(path, allow_pickle=False) as data:
             arrays = (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
     elif name == "fashion_mnist":
-        for file in _IDX_FILES:
-            _download_verified(_MNIST_BASE_URL + file, _keras_cache_dir(folder) / file, hashes[file])
-        arrays = _read_idx_set([_keras_cache_dir(folder) / file for file in _IDX_FILES])
+        arrays = _read_idx_set([_download_verified(_MNIST_BASE_URL + file, cache /
+                                                   "fashion-mnist" / file, hashes[file])
+                                for file in _IDX_FILES])
     else:
-        path = _download_verified(_CIFAR10_URL, _keras_cache_dir("") / "cifar-10-python.tar.gz",
-                                 hashes["cifar-10-python.tar.gz"])
-        arrays = _read_cifar10_archive(path)
+        arrays = _read_cifar10_archive(_download_verified(
+            _CIFAR10_URL, cache / "cifar-10-python.tar.gz", hashes["cifar-10-python.tar.gz"]))
     return arrays, "the official files, downloaded and checked against their SHA-256"
 
 

@@ -1,14 +1,14 @@
 """Checks a folder of images laid out for ``keras.utils.image_dataset_from_directory``.
 
-Run before Keras reads the folder, so that a learner's own drawings fail with a message
-naming the file and the fix, instead of a TensorFlow traceback or a silently wrong
-dataset (lesson 08).
+Run before Keras reads the folder (lesson 08), so that a learner's own drawings fail with a
+message naming the file and the fix, not a TensorFlow traceback or a silently wrong dataset.
 """
 
 import io
 import os
 import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +20,26 @@ __all__ = ["ImageFolderReport", "check_image_folder", "KERAS_IMAGE_EXTENSIONS", 
 # What image_dataset_from_directory reads (by file name); it skips every other file.
 KERAS_IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _KERAS_IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "BMP"}
+# Keras decodes every image at full size before resizing it to image_size, on every
+# read. Drawings need far fewer pixels; past this (a 5000x5000 image, twice a 12-megapixel
+# photo) the check stops instead of asking for hundreds of MB per image.
+MAX_IMAGE_PIXELS = 25_000_000
+_IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
+_ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
+_ROWS_PER_CHUNK = 256
+_READERS = ("TensorFlow (which Keras trains with) and Pillow (keras.utils.load_img, lesson "
+            "08's own loader)")
+_DAMAGED = "Save the drawing again as PNG, or delete the file."
 
 
+@dataclass
 class ImageFolderReport:
     """What :func:`check_image_folder` found: classes, counts, and what Keras will convert."""
 
-    def __init__(self, root: Path, classes: list[str], counts: dict, notes: list[str]):
-        self.root, self.classes, self.counts, self.notes = root, classes, counts, notes
+    root: Path
+    classes: list[str]
+    counts: dict  # {split: {class: images}}
+    notes: list[str]
 
     def __str__(self) -> str:
         lines = [f"{len(self.classes)} classes: {self.classes}"]
@@ -37,26 +50,15 @@ class ImageFolderReport:
         return "\n".join(lines)
 
 
-def _keras_files(folder: Path) -> list[Path]:
-    """Every file under ``folder`` as ``image_dataset_from_directory`` walks it.
-
-    Keras walks the class folder with ``os.walk`` (symlinked folders not followed) and
-    keeps every file with an image extension, hidden ones included: a macOS ``._x.png``
-    or a ``.ipynb_checkpoints/x-checkpoint.png`` counts as one more image of the class.
-    """
-    return sorted(Path(root) / name for root, _, names in os.walk(folder, onerror=_raise)
-                  for name in names)
-
-
-def _raise(error: OSError):
-    raise error
-
-
 def unreadable(error: PermissionError) -> DataError:
     """The message for a file or folder this user may not read (shared with datasets)."""
     return DataError(f"{error.filename} cannot be read: permission denied. Make it readable "
                      f"to you (`chmod -R u+rX {error.filename}`), or copy it into a folder of "
                      f"your own.")
+
+
+def _raise(error: OSError):
+    raise error
 
 
 def _hidden(path: Path, folder: Path) -> bool:
@@ -104,42 +106,12 @@ def _layout_hint(root: Path, split: str) -> str:
     return ""
 
 
-# Keras decodes every image at full size before resizing it to image_size, on every
-# read. Drawings need far fewer pixels; past this (a 5000x5000 image, twice a 12-megapixel
-# photo) the check stops instead of asking for hundreds of MB per image.
-MAX_IMAGE_PIXELS = 25_000_000
-_IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
-_ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
-_ROWS_PER_CHUNK = 256
-_READERS = ("TensorFlow (which Keras trains with) and Pillow (keras.utils.load_img, lesson "
-            "08's own loader)")
-
-
-def _decode_like_keras(data: bytes, path: Path) -> np.ndarray:
-    """The pixels ``image_dataset_from_directory`` will train on: TensorFlow's decoder.
-
-    Pillow forgives what TensorFlow refuses (a PNG chunk with a wrong checksum, for one),
-    and Keras's own error names no file.
-    """
-    import tensorflow as tf
-
-    try:
-        return tf.image.decode_image(data, channels=3, expand_animations=False).numpy()
-    except (tf.errors.OpError, ValueError) as error:
-        message = re.sub(r"\{\{.*?\}\}|\[Op:\w+\]", "",
-                         getattr(error, "message", str(error))).strip().splitlines()[0]
-        raise DataError(f"{path} is a damaged image: TensorFlow, which Keras uses to read "
-                        f"images, cannot decode it ({message}), so training would stop on "
-                        f"it. Save the drawing again as PNG, or delete the file.") from error
-
-
 def _pillow_disagrees(image, keras_pixels, tolerance: int, has_alpha: bool) -> str:
-    """How ``keras.utils.load_img`` (Pillow, converting to RGB) would see ``image``
-    differently from Keras's reader, or from a look on white: '', 'pixels' or 'hidden'.
+    """'pixels' if ``keras.utils.load_img`` (Pillow, to RGB) sees other pixels than Keras,
+    'hidden' if alpha hides colour that dropping it would show, else ''.
 
     ``tolerance``: 48 levels for JPEG, whose decoders round apart (by up to 20 measured).
-    Row by row (converting a strip is converting those pixels), so a large image costs
-    a few MB more, not gigabytes.
+    Strip by strip, so a large image costs a few MB, not gigabytes.
     """
     width, height = image.size
     if keras_pixels.shape != (height, width, 3):
@@ -157,20 +129,17 @@ def _pillow_disagrees(image, keras_pixels, tolerance: int, has_alpha: bool) -> s
 
 
 def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
-    """Check one image as Keras will read it; raise DataError if training could not use it.
+    """Refuse an image training could not use, or would see otherwise than lesson 08 does.
 
-    The header is read first (format, size and frames, without decoding), so that a huge
-    or animated image is refused by name before it takes any memory; then the file is
-    decoded the way training decodes it (TensorFlow) and the way lesson 08's own loader
-    does (Pillow, ``load_img``), and the two must see the same pixels, and no colour
-    hidden under transparency.
+    The header first (format, size, frames: a huge or animated image is refused before it
+    takes memory), then the pixels as TensorFlow (training) and Pillow (``load_img``)
+    decode them, which must agree, with no colour hidden under transparency.
     """
     from PIL import Image, UnidentifiedImageError
 
     too_big = (f"Keras would decode every pixel on each read before shrinking it to "
                f"{image_size[1]}x{image_size[0]}. Save it at most 5000x5000 pixels (a few "
                f"hundred across is plenty for a drawing).")
-    damaged = "Save the drawing again as PNG, or delete the file."
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -182,17 +151,16 @@ def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
         raise DataError(f"{path} is far too large an image ({error}). {too_big}") from error
     except UnidentifiedImageError as error:
         with open(path, "rb") as handle:
-            start = handle.read(8)
-        if start.startswith(_IMAGE_SIGNATURES):
-            raise DataError(f"{path} is a damaged image: it starts as an image file but "
-                            f"Pillow cannot read it (a cut copy, or a chunk whose checksum "
-                            f"is wrong). {damaged}") from error
+            if handle.read(8).startswith(_IMAGE_SIGNATURES):
+                raise DataError(f"{path} is a damaged image: it starts as an image file but "
+                                f"Pillow cannot read it (a cut copy, or a chunk whose checksum "
+                                f"is wrong). {_DAMAGED}") from error
         raise DataError(f"{path} is not an image (Pillow cannot identify its format). "
                         f"Delete it or replace it with a PNG drawing.") from error
     except PermissionError:
         raise
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise DataError(f"{path} is a damaged image ({error}). {damaged}") from error
+        raise DataError(f"{path} is a damaged image ({error}). {_DAMAGED}") from error
     if fmt not in _KERAS_IMAGE_FORMATS:
         raise DataError(f"{path} is a {fmt} file under an image name; Keras reads only "
                         f"PNG, JPEG, GIF and BMP. Convert it to PNG.")
@@ -202,17 +170,26 @@ def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
         raise DataError(f"{path} is an animated {fmt} (more than one frame): Keras would "
                         f"train on its first frame only (a GIF's after decoding every frame, "
                         f"on each read). Save the one drawing as a still PNG.")
+    import tensorflow as tf  # only now: a refused header costs no TensorFlow
+
     data = path.read_bytes()
+    try:  # Pillow forgives what TensorFlow refuses (a PNG chunk's wrong checksum, for one)
+        keras_pixels = tf.image.decode_image(data, channels=3, expand_animations=False).numpy()
+    except (tf.errors.OpError, ValueError) as error:
+        message = re.sub(r"\{\{.*?\}\}|\[Op:\w+\]", "",
+                         getattr(error, "message", str(error))).strip().splitlines()[0]
+        raise DataError(f"{path} is a damaged image: TensorFlow, which Keras uses to read "
+                        f"images, cannot decode it ({message}), so training would stop on "
+                        f"it. {_DAMAGED}") from error
     problem = "16-bit" if data.startswith(_IMAGE_SIGNATURES[0]) and data[24:25] == b"\x10" else ""
     try:
-        keras_pixels = _decode_like_keras(data, path)
         with Image.open(io.BytesIO(data)) as image:
             problem = problem or _pillow_disagrees(image, keras_pixels, 48 if fmt == "JPEG"
                                                    else 0, has_alpha)
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise DataError(f"{path} is a damaged image ({error}). {damaged}") from error
+        raise DataError(f"{path} is a damaged image ({error}). {_DAMAGED}") from error
+    flatten = "Flatten it onto a white background (save it with no transparency)."
     if problem:
-        flatten = "Flatten it onto a white background (save it with no transparency)."
         raise DataError(f"{path} " + {
             "16-bit": f"is a 16-bit PNG, which {_READERS} read differently (TensorFlow "
                       f"scales it to 8 bits, Pillow does not). Save it as an 8-bit PNG.",
@@ -232,16 +209,10 @@ def check_image_folder(path: Path, splits=("train", "test"),
                        image_size: tuple[int, int] = (24, 24)) -> ImageFolderReport:
     """Check a folder laid out as ``<split>/<class>/<image>`` before Keras reads it.
 
-    Stops with :class:`DataError` (naming the file or folder and the fix) on a wrong
-    layout (images in a nested folder, a link looping back), a class missing from a
-    split, an empty class folder, an unreadable file, a file that is not an image, an
-    image TensorFlow cannot decode, a hidden image file Keras would count (``._x.png``),
-    an image over :data:`MAX_IMAGE_PIXELS`, an animated one, or one that TensorFlow and
-    Pillow (``keras.utils.load_img``) decode differently (16-bit, transparency) or whose
-    transparency would be lost. Returns a report of
-    the classes, the image counts and what ``image_dataset_from_directory(...,
-    color_mode="rgb", image_size=image_size)`` will convert (grey or RGBA to RGB,
-    other sizes resized), and of files it will skip.
+    Stops with :class:`DataError`, naming the file or folder and the fix, on anything that
+    would stop training or make Keras train on other images than lesson 08 shows; returns
+    the classes, the image counts, what ``image_dataset_from_directory(...,
+    color_mode="rgb", image_size=image_size)`` will convert and which files it will skip.
     """
     try:
         return _check_folder(Path(path), splits, image_size)
@@ -267,15 +238,16 @@ def _check_folder(root: Path, splits, image_size) -> ImageFolderReport:
         if loose:
             raise DataError(f"{split_dir} holds images directly ({loose[0]}, ...). Put each "
                             f"image in a subfolder named after its class, e.g. {split}/circle/.")
-        classes = _class_folders(split_dir)
+        classes = classes_by_split[split] = _class_folders(split_dir)
         if len(classes) < 2:
             raise DataError(f"{split_dir} has {len(classes)} class folder(s) {classes}; a "
                             f"classifier needs at least two, e.g. {split}/circle and {split}/triangle.")
-        classes_by_split[split] = classes
         counts[split] = {}
         for name in classes:
             class_dir = split_dir / name
-            files = _keras_files(class_dir)
+            # as Keras walks it: os.walk, symlinked folders not followed, hidden files kept
+            files = sorted(Path(parent) / file for parent, _, names in
+                           os.walk(class_dir, onerror=_raise) for file in names)
             images = [f for f in files if f.name.lower().endswith(KERAS_IMAGE_EXTENSIONS)]
             hidden = next((f for f in images if _hidden(f, class_dir)), None)
             if hidden is not None:
@@ -285,9 +257,8 @@ def _check_folder(root: Path, splits, image_size) -> ImageFolderReport:
                 raise DataError(
                     f"{nested} sits in a subfolder of the class folder {class_dir}: Keras "
                     f"would count it, lesson 08's own loader would not. Expected one folder "
-                    f"per class directly under {listed}, "
-                    f"with the images directly inside it ({split}/{name}/1.png): move them "
-                    f"up into {class_dir}.")
+                    f"per class directly under {listed}, with the images directly inside it "
+                    f"({split}/{name}/1.png): move them up into {class_dir}.")
             for other in sorted(f for f in set(files) - set(images) if not _hidden(f, class_dir)):
                 notes.append(f"skipped {split}/{other.relative_to(split_dir).as_posix()}: "
                              f"not a file type Keras reads ({', '.join(KERAS_IMAGE_EXTENSIONS)})")
