@@ -2,12 +2,10 @@
 
     python -m tools.bench [--skip-full] [--skip-quick]
 
-1. Runs every notebook in full (as `make run` does), then again in float32 everywhere
-   (as on a laptop or Mac without bfloat16 units), storing only those times.
-2. Times the quick test suite over the notebooks (`pytest notebooks`), as CI runs it.
-3. Measures the float32 and bfloat16 matmul rates before and after the notebooks (the
-   machine is shared, so its rates drift) and reports each model's training throughput
-   (from figures/results.json) against both.
+Runs every notebook in full (as `make run` does) and again in float32 everywhere (as on a
+laptop without bfloat16 units), times the quick test suite (`pytest notebooks`), and
+reports each model's training throughput (figures/results.json) against the float32 and
+bfloat16 matmul rates, measured before and after the notebooks (a shared machine drifts).
 """
 
 from __future__ import annotations
@@ -30,14 +28,13 @@ DTYPES = ("float32", "bfloat16")
 FIGURES = COURSE_ROOT / "figures"
 
 
-def matmul_gflops(dtype: str = "float32", size: int = 2048, repeats: int = 30) -> float:
+def matmul_gflops(dtype: str, size: int = 2048, repeats: int = 30) -> float:
     import coursekit
 
     coursekit.quiet_tensorflow_import()
     import tensorflow as tf
 
-    a = tf.cast(tf.random.stateless_normal((size, size), seed=(1, 2)), dtype)
-    b = tf.cast(tf.random.stateless_normal((size, size), seed=(3, 4)), dtype)
+    a, b = (tf.cast(tf.random.stateless_normal((size, size), seed=s), dtype) for s in ((1, 2), (3, 4)))
     scale = tf.constant(1e-3, dtype)
 
     @tf.function
@@ -55,37 +52,13 @@ def matmul_gflops(dtype: str = "float32", size: int = 2048, repeats: int = 30) -
     return 2 * size**3 * repeats / best / 1e9
 
 
-def gpu_words() -> str:
-    from coursekit.precision import gpus
-
-    names = [gpu.name for gpu in gpus()]
-    return f"GPU: {', '.join(names)}" if names else "no GPU"
-
-
-def floor_note(model_id: str, spread: dict | None) -> str:
-    return f" (floor: {facts.model(model_id).floor_words})" if spread else ""
-
-
-def rate_drift(before: float | None, after: float) -> str:
-    """How the reference rate was measured, and how far the machine's load moved it."""
-    if before is None:
-        return " (measured once: this bench reused the notebooks' last full run)"
-    return (f" (the mean of {before:.0f} before the notebooks and {after:.0f} after them: "
-            f"the machine's load moved it by {abs(after - before) / ((before + after) / 2):.0%})")
-
-
-def both_ends(before: float | None, after: float) -> str:
-    return "" if before is None else f"{before:.0f} before, {after:.0f} after; "
-
-
 def training_work(entry: dict) -> float:  # GFLOP per image x images x epochs, or 0
     return entry.get("train_gflop_per_sample", 0) * entry.get("train_samples", 0) * entry["epochs"]
 
 
 def distance_to_peak(results: dict, peak: float) -> str:
-    """What 100% of the float32 rate would take. The models below half the rate bound the
-    course from above: even if every other model trained in no time, their seconds alone
-    hold the overall rate down."""
+    """What 100% of the float32 rate would take, and the bound the models below half that
+    rate set: even if every other model trained in no time, their seconds remain."""
     trained = {model_id: entry for model_id, entry in sorted(results.items()) if training_work(entry)}
     total_work = sum(training_work(entry) for entry in trained.values())
     slow = [model_id for model_id, entry in trained.items()
@@ -108,17 +81,26 @@ def time_quick_suite() -> float | None:  # None: it failed
 
 def report(results: dict, seeds: dict, notebook_times: dict, float32: dict,
            rates_before: dict, rates_after: dict, quick_seconds: float | None) -> str:
+    """benchmark.md; ``rates_before`` is {} when the notebooks did not run in this bench."""
+    from coursekit.precision import gpus
+
     rates = {dtype: (rates_before[dtype] + rates_after[dtype]) / 2 if rates_before
              else rates_after[dtype] for dtype in DTYPES}
     peak = rates["float32"]
     peaks = {"float32": peak, "mixed_bfloat16": rates["bfloat16"]}  # by compute dtype
+    before, after = rates_before.get("float32"), rates_after["float32"]
+    drift = (" (measured once: this bench reused the notebooks' last full run)" if before is None
+             else f" (the mean of {before:.0f} before the notebooks and {after:.0f} after them: "
+                  f"the machine's load moved it by {abs(after - before) / ((before + after) / 2):.0%})")
+    both_ends = (f"{rates_before['bfloat16']:.0f} before, {rates_after['bfloat16']:.0f} after; "
+                 if rates_before else "")
+    gpu_names = ", ".join(gpu.name for gpu in gpus())
     lines = [
         "# Benchmark", "",
-        f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), {gpu_words()}. "
-        f"Measured float32 matmul rate (TensorFlow, 2048x2048): **{peak:.0f} GFLOP/s**"
-        f"{rate_drift(rates_before.get('float32'), rates_after['float32'])}; "
-        f"bfloat16: {peaks['mixed_bfloat16']:.0f} GFLOP/s "
-        f"({both_ends(rates_before.get('bfloat16'), rates_after['bfloat16'])}"
+        f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), "
+        f"{f'GPU: {gpu_names}' if gpu_names else 'no GPU'}. Measured float32 matmul rate "
+        f"(TensorFlow, 2048x2048): **{peak:.0f} GFLOP/s**{drift}; bfloat16: "
+        f"{peaks['mixed_bfloat16']:.0f} GFLOP/s ({both_ends}"
         f"{peaks['mixed_bfloat16'] / peak:.1f}x the float32 rate).", "",
         "## Training, per model (full runs, from figures/results.json)", "",
         "Training work is GFLOP per image x training images x epochs; the last column is "
@@ -133,19 +115,18 @@ def report(results: dict, seeds: dict, notebook_times: dict, float32: dict,
     total_work = total_seconds = 0.0
     for model_id, entry in sorted(results.items()):
         work = training_work(entry)
-        if work:
-            total_work += work
-            total_seconds += entry["train_seconds"]
+        total_work, total_seconds = total_work + work, total_seconds + (entry["train_seconds"] if work else 0)
         rate = work / entry["train_seconds"] if work else None
-        precision = entry.get("precision", "")
-        own_peak = peaks.get(precision)
+        own_peak = peaks.get(entry.get("precision", ""))
+        spread = seeds.get(model_id)
         lines.append(
-            f"| {model_id} | {precision} | {entry['epochs']} | {entry.get('train_samples', '')} "
-            f"| {f'{work:,.0f}' if work else ''} | {entry['train_seconds']:.1f} "
-            f"| {f'{rate:.1f}' if rate else ''} | {f'{100 * rate / peak:.0f}%' if rate else ''} "
+            f"| {model_id} | {entry.get('precision', '')} | {entry['epochs']} "
+            f"| {entry.get('train_samples', '')} | {f'{work:,.0f}' if work else ''} "
+            f"| {entry['train_seconds']:.1f} | {f'{rate:.1f}' if rate else ''} "
+            f"| {f'{100 * rate / peak:.0f}%' if rate else ''} "
             f"| {f'{100 * rate / own_peak:.0f}%' if rate and own_peak else ''} "
-            f"| {entry['test_accuracy']:.4f} "
-            f"| {across_seeds(seeds.get(model_id))}{floor_note(model_id, seeds.get(model_id))} |")
+            f"| {entry['test_accuracy']:.4f} | {across_seeds(spread)}"
+            f"{f' (floor: {facts.model(model_id).floor_words})' if spread else ''} |")
     overall = total_work / total_seconds
     lines.append(f"| **all** | | | | **{total_work:,.0f}** | **{total_seconds:.0f}** "
                  f"| **{overall:.1f}** | **{100 * overall / peak:.0f}%** | | | |")
@@ -164,9 +145,9 @@ def report(results: dict, seeds: dict, notebook_times: dict, float32: dict,
               "| Notebook | Full run (s) | In float32 (s) |", "|---|---|---|"]
     lines += [f"| {name} | {seconds:.0f} | {float32.get(name, float('nan')):.0f} |"
               for name, seconds in notebook_times.items()]
-    full = sum(notebook_times.values())
+    full, slow = sum(notebook_times.values()), sum(float32.values())
     lines.append(f"| **all {len(notebook_times)}** | **{full:.0f}** ({full / 60:.1f} min) "
-                 f"| **{sum(float32.values()):.0f}** ({sum(float32.values()) / 60:.1f} min) |")
+                 f"| **{slow:.0f}** ({slow / 60:.1f} min) |")
     if quick_seconds is not None:
         lines += ["", f"Quick test suite over the notebooks (`pytest notebooks`, quick mode): "
                       f"**{quick_seconds:.0f} s** ({quick_seconds / 60:.1f} min)."]
@@ -175,47 +156,44 @@ def report(results: dict, seeds: dict, notebook_times: dict, float32: dict,
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skip-full", action="store_true",
-                        help="reuse figures/notebook_times.json instead of running in full")
+    parser.add_argument("--skip-full", action="store_true", help="reuse figures/notebook_times.json")
     parser.add_argument("--skip-quick", action="store_true", help="do not time the test suite")
     args = parser.parse_args(argv)
-
-    def stop(reason: str, status: int = 1) -> int:
-        print(f"bench: {reason}; figures/benchmark.md was not written.", file=sys.stderr)
-        return status
-
     times_file, float32_file = FIGURES / "notebook_times.json", FIGURES / "notebook_times_float32.json"
-    rates_before = {}  # stays empty when the notebooks do not run here
-    if not args.skip_full:
-        from tools import run_notebooks
-        rates_before = {dtype: matmul_gflops(dtype) for dtype in DTYPES}
-        status = run_notebooks.main(["--times", str(times_file)])
-        if status:
-            return stop(f"the full run failed (exit {status}, see above)", status)
-        float32 = {path.name: round(run_notebooks.run_one(path, False, {}, None, store=False,
-                                                          precision="float32"), 1)
-                   for path in sorted(run_notebooks.NOTEBOOKS.glob("[0-9]*.ipynb"))}
-        float32_file.write_text(json.dumps(float32, indent=2) + "\n")
-    if not times_file.is_file():
-        return stop("figures/notebook_times.json is missing: run `make run` first, "
-                    "or bench without --skip-full")
+    rates_before, status = {}, 0
     try:
-        notebook_times = json.loads(times_file.read_text(encoding="utf-8"))
-    except ValueError as error:
-        return stop(f"figures/notebook_times.json is not valid JSON ({error}): restore it "
-                    f"with `git checkout -- figures/notebook_times.json`, or bench without "
-                    f"--skip-full")
-    quick_seconds = None if args.skip_quick else time_quick_suite()
-    if quick_seconds is None and not args.skip_quick:
-        return stop("the quick test suite failed (see above); fix it, or bench with --skip-quick")
-    try:
+        if not args.skip_full:
+            from tools import run_notebooks
+            rates_before = {dtype: matmul_gflops(dtype) for dtype in DTYPES}
+            if status := run_notebooks.main(["--times", str(times_file)]):
+                raise CourseError(f"the full run failed (exit {status}, see above)")
+            float32 = {path.name: round(run_notebooks.run_one(path, False, {}, None, store=False,
+                                                              precision="float32"), 1)
+                       for path in sorted(run_notebooks.NOTEBOOKS.glob("[0-9]*.ipynb"))}
+            float32_file.write_text(json.dumps(float32, indent=2) + "\n")
+        if not times_file.is_file():
+            raise CourseError("figures/notebook_times.json is missing: run `make run` first, "
+                              "or bench without --skip-full")
+        try:
+            notebook_times = json.loads(times_file.read_text(encoding="utf-8"))
+        except ValueError as error:
+            raise CourseError(f"figures/notebook_times.json is not valid JSON ({error}): restore "
+                              f"it with `git checkout -- figures/notebook_times.json`, or bench "
+                              f"without --skip-full") from error
+        quick_seconds = None if args.skip_quick else time_quick_suite()
+        if quick_seconds is None and not args.skip_quick:
+            raise CourseError("the quick test suite failed (see above); fix it, or bench with "
+                              "--skip-quick")
         results, seeds = read_results(FIGURES / "results.json"), read_results(FIGURES / "seeds.json")
         for model_id in seeds:
-            facts.model(model_id)  # a model course.toml does not know
-    except CourseError as error:  # or a damaged file
-        return stop(str(error).rstrip("."))
-    if not any(training_work(entry) for entry in results.values()):
-        return stop("figures/results.json records no model's training work: run `make run` first")
+            facts.model(model_id)  # a model course.toml does not know stops here
+        if not any(training_work(entry) for entry in results.values()):
+            raise CourseError("figures/results.json records no model's training work: run "
+                              "`make run` first")
+    except CourseError as error:
+        print(f"bench: {str(error).rstrip('.')}; figures/benchmark.md was not written.",
+              file=sys.stderr)
+        return status or 1  # 130 after a Ctrl-C in the full run
     rates_after = {dtype: matmul_gflops(dtype) for dtype in DTYPES}
     float32 = json.loads(float32_file.read_text()) if float32_file.is_file() else {}
     text = report(results, seeds, notebook_times, float32, rates_before, rates_after, quick_seconds)

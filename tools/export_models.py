@@ -2,21 +2,20 @@
 
     python -m tools.export_models [MODEL.keras ...] [--out site/_static/tryit] [--tfjs TGZ]
 
-Default: models/mnist_first_cnn.keras (B3, lesson 03), models/shapes_e1_final.keras
-(E1-final, lesson 08); a missing default is skipped. The page runs them with TensorFlow.js
-(npm @tensorflow/tfjs, pinned), its dist/tf.min.js vendored as tf.min.mjs: Jupyter Book adds
-every *.js under site/_static to every page. The `tensorflowjs` converter would replace the
-course's tensorflow, keras and numpy, so the weights are written here, float32 little-endian
-in base64 inside a script (a page opened from disk may load scripts, not fetch files), the
-layers in models.mjs; tryit.js rebuilds them, without the training-only layers.
+The page runs them with TensorFlow.js (npm @tensorflow/tfjs, pinned), its dist/tf.min.js
+vendored as tf.min.mjs: Jupyter Book adds every *.js under site/_static to every page. The
+`tensorflowjs` converter would replace the course's tensorflow, keras and numpy, so the
+weights are written here, float32 little-endian in base64 inside a script (a page opened
+from disk may load scripts, not fetch files), the layers in models.mjs; tryit.js rebuilds
+them without the training-only layers.
 """
 
 import argparse, base64, hashlib, json, re, subprocess, sys, tarfile, tempfile
 from pathlib import Path
 
+from coursekit import facts
 from coursekit.paths import COURSE_ROOT
 
-REPO = COURSE_ROOT
 TFJS_VERSION = "4.22.0"  # npm pack @tensorflow/tfjs@4.22.0, dist/tf.min.js:
 TFJS_SHA256 = "300dfae273d20b4046f46a06d735688f03675a807561e9bcb5f664eb2f3d2831"
 MODELS = {  # file stem: name on the page, model id in figures/results.json, classes
@@ -77,36 +76,34 @@ def export(path: Path, out: Path, results: dict) -> dict:
     data = np.concatenate(weights).tobytes()
     script = f'TryIt.weights("{name}", "{base64.b64encode(data).decode()}");\n'
     (out / f"{name}.weights.mjs").write_text(script, encoding="ascii")
-    from coursekit import facts
     lesson = facts.MODELS[model_id].lesson
-    cells = json.loads((REPO / "notebooks" / lesson).read_text(encoding="utf-8"))["cells"]
-    title = re.search(r"^#\s+(.+)$", "".join(cells[0]["source"]), re.M)[1].strip()
+    cells = json.loads((COURSE_ROOT / "notebooks" / lesson).read_text(encoding="utf-8"))["cells"]
     result = results.get(model_id, {})
-    return {"model_id": model_id, "lesson": lesson, "lesson_title": title,
-            "classes": classes, "input_shape": list(model.input_shape[1:]),
-            "test_accuracy": result.get("test_accuracy"),
+    return {"model_id": model_id, "lesson": lesson, "classes": classes,
+            "lesson_title": re.search(r"^#\s+(.+)$", "".join(cells[0]["source"]), re.M)[1].strip(),
+            "input_shape": list(model.input_shape[1:]), "test_accuracy": result.get("test_accuracy"),
             "quickdraw_test_accuracy": result.get("quickdraw_test_accuracy"),
             "parameters": model.count_params(), "weights_bytes": len(data),
             "file": f"{name}.weights.mjs", "file_bytes": len(script), "layers": specs}
+
+
+def read_manifest(folder: Path) -> dict:
+    return json.loads((folder / "models.mjs").read_text()[len("TryIt.manifest("):-3])
 
 
 def rebuild(name: str, folder: Path):
     """The Keras model the page runs, rebuilt from an export in ``folder`` (for the tests)."""
     import keras
     import numpy as np
-    manifest = json.loads((folder / "models.mjs").read_text()[len("TryIt.manifest("):-3])
-    entry = manifest["models"][name]
-    script = (folder / entry["file"]).read_text(encoding="ascii")
-    data = np.frombuffer(base64.b64decode(script.split('"')[3]), "<f4")
+    entry = read_manifest(folder)["models"][name]
+    data = np.frombuffer(base64.b64decode((folder / entry["file"]).read_text().split('"')[3]), "<f4")
     model = keras.Sequential([keras.Input(entry["input_shape"])] + [
         getattr(keras.layers, spec["type"][0].upper() + spec["type"][1:])(**{
             re.sub(r"([A-Z])", lambda m: "_" + m[1].lower(), k): v
             for k, v in spec["config"].items()}) for spec in entry["layers"]])
-    weights, at = [], 0
-    for shape in (s for spec in entry["layers"] for s in spec["weights"]):
-        weights.append(data[at:at + int(np.prod(shape))].reshape(shape))
-        at += int(np.prod(shape))
-    model.set_weights(weights)
+    shapes = [shape for spec in entry["layers"] for shape in spec["weights"]]
+    ends = np.cumsum([int(np.prod(shape)) for shape in shapes])
+    model.set_weights([part.reshape(shape) for part, shape in zip(np.split(data, ends[:-1]), shapes)])
     return model
 
 
@@ -114,26 +111,26 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", type=Path,
                         help="default: " + ", ".join(f"models/{s}.keras" for s in MODELS))
-    parser.add_argument("--out", type=Path, default=REPO / "site" / "_static" / "tryit")
-    parser.add_argument("--tfjs", type=Path, help="the npm tarball of @tensorflow/tfjs "
-                        f"{TFJS_VERSION} (default: npm pack, if tf.min.mjs is not there)")
+    parser.add_argument("--out", type=Path, default=COURSE_ROOT / "site" / "_static" / "tryit")
+    parser.add_argument("--tfjs", type=Path,
+                        help=f"npm tarball of @tensorflow/tfjs {TFJS_VERSION} (default: npm pack)")
     args = parser.parse_args(argv)
-    paths = args.models or [p for s in MODELS if (p := REPO / "models" / f"{s}.keras").is_file()
-                            or print(f"skipped {p.relative_to(REPO)}: not trained yet (make run)")]
+    paths = args.models or [p for s in MODELS if (p := COURSE_ROOT / "models" / f"{s}.keras").is_file()
+                            or print(f"skipped {p.relative_to(COURSE_ROOT)}: not trained yet (make run)")]
     if unknown := [str(p) for p in paths if p.stem not in MODELS]:
         parser.error(f"unknown models {unknown}: the page knows {', '.join(MODELS)}")
     args.out.mkdir(parents=True, exist_ok=True)
     vendor_tfjs(args.out, args.tfjs)
-    manifest_file, results_file = args.out / "models.mjs", REPO / "figures" / "results.json"
-    manifest = json.loads(manifest_file.read_text()[len("TryIt.manifest("):-3]) \
-        if manifest_file.is_file() else {"models": {}}  # a model not exported now stays
+    results_file = COURSE_ROOT / "figures" / "results.json"
+    # a model not exported now stays in the manifest
+    manifest = read_manifest(args.out) if (args.out / "models.mjs").is_file() else {"models": {}}
     results = json.loads(results_file.read_text()) if results_file.is_file() else {}
     for path in paths:
         entry = manifest["models"][MODELS[path.stem][0]] = export(path, args.out, results)
         print(f"{path} -> {args.out / entry['file']}: {entry['file_bytes'] / 1e6:.2f} MB")
     manifest["library"] = {"name": "@tensorflow/tfjs", "version": TFJS_VERSION,
                            "file": "tf.min.mjs", "bytes": (args.out / "tf.min.mjs").stat().st_size}
-    manifest_file.write_text(f"TryIt.manifest({json.dumps(manifest, sort_keys=True)});\n")
+    (args.out / "models.mjs").write_text(f"TryIt.manifest({json.dumps(manifest, sort_keys=True)});\n")
     return 0
 
 
