@@ -1,20 +1,18 @@
-"""The "Try it" page (site/try_it.md) in Chromium: its probabilities equal Keras's, and
-strokes drawn with the mouse get the right answer. The models are the lessons' saved
-ones in models/ (or TRYIT_MODELS_DIR), exported into a temporary folder, or else the
-export committed in site/_static/tryit (a fresh clone, CI), rebuilt in Keras for the
-comparison."""
+"""The "Try it" page (site/try_it.md) in Chromium: its probabilities equal Keras's, and strokes
+drawn with the mouse get the right answer. The models are the lessons' saved ones in models/
+(or TRYIT_MODELS_DIR), exported into a temporary folder, or else the export committed in
+site/_static/tryit (a fresh clone, CI), rebuilt in Keras for the comparison."""
 
-import io, json, os, re, shutil
+import json, os, re, shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from coursekit.paths import COURSE_ROOT as REPO
 from tools import export_models
-from coursekit.paths import COURSE_ROOT
 
-REPO = COURSE_ROOT
 COMMITTED = REPO / "site/_static/tryit"
 MODELS_DIR = Path(os.environ.get("TRYIT_MODELS_DIR", REPO / "models"))
 FILES = {"digits": MODELS_DIR / "mnist_first_cnn.keras", "shapes": MODELS_DIR / "shapes_e1_final.keras"}
@@ -51,15 +49,11 @@ def page(tmp_path_factory):
         tab.on("pageerror", lambda e: tab.problems.append(str(e)))
         tab.goto((root / "try_it.html").as_uri())
         tab.wait_for_function("!document.getElementById('tryit-answer').textContent.startsWith('Load')")
+        tab.models = [n for n in FILES if (root / f"_static/tryit/{n}.weights.mjs").is_file()]
         tab.exported = root / "_static/tryit"
         yield tab
         assert tab.problems == []
         browser.close()
-
-
-def model_names(page):
-    """The models the page has: trained ones exported now, or the committed export."""
-    return [n for n in FILES if (page.exported / f"{n}.weights.mjs").is_file()]
 
 
 def keras_float32(path):
@@ -72,28 +66,22 @@ def keras_float32(path):
     return clone
 
 
+def lesson_function(lesson, pattern, **namespace):
+    """What a lesson's own code cell matching ``pattern`` defines, run in ``namespace``."""
+    cells = json.loads((REPO / "notebooks" / lesson).read_text())["cells"]
+    exec(next(s for s in ("".join(c["source"]) for c in cells) if re.search(pattern, s, re.M)), namespace)
+    return namespace
+
+
 def lesson_steps(name):
     """How the lesson prepares a drawing (a PIL image) for its model."""
-    import keras
-    if name == "shapes":  # lesson 08's own prepare(), from the notebook
+    if name == "shapes":
         from coursekit.lessons import prepare_drawing
-        cells = json.loads((REPO / "notebooks/08_hand_drawn_shapes.ipynb").read_text())["cells"]
-        namespace = {"np": np, "prepare_drawing": prepare_drawing, "IMAGE_SIZE": (24, 24),
-                     "MARGIN": 2}
-        exec(next(s for s in ("".join(c["source"]) for c in cells)
-                  if s.startswith("def prepare(image)")), namespace)
-        return namespace["prepare"]
-    cells = json.loads((REPO / "notebooks/03_mnist_first_cnn.ipynb").read_text())["cells"]
-    namespace = {"np": np, "Image": Image}  # lesson 03's own function, from the notebook
-    exec(next(s for s in ("".join(c["source"]) for c in cells)
-              if re.search(r"^def prepare_(digit|drawing)\(", s, re.M)), namespace)
-    prepare = namespace.get("prepare_drawing") or namespace["prepare_digit"]
+        return lesson_function("08_hand_drawn_shapes.ipynb", r"\Adef prepare\(image\)", np=np, MARGIN=2,
+                               prepare_drawing=prepare_drawing, IMAGE_SIZE=(24, 24))["prepare"]
+    found = lesson_function("03_mnist_first_cnn.ipynb", r"^def prepare_(digit|drawing)\(", np=np, Image=Image)
+    prepare = found.get("prepare_drawing") or found["prepare_digit"]
     return lambda image: prepare(image)[0][..., np.newaxis]
-
-
-def rgba(image):  # as the pad's getImageData gives it
-    pixels = np.asarray(image.convert("RGBA")).ravel().tolist()
-    return {"width": image.width, "height": image.height, "data": pixels}
 
 
 def test_probabilities_equal_keras(page):
@@ -104,10 +92,12 @@ def test_probabilities_equal_keras(page):
                            Image.fromarray(255 - mnist[0]).resize((280, 280))],
                 "shapes": shapes + [shapes[0].resize((280, 280))]}
     worst = {}
-    for name in model_names(page):
+    for name in page.models:
         prepare, inputs, ours = lesson_steps(name), [], []
         for image in drawings[name]:  # the page prepares it, as the lesson does, and predicts
-            got = page.evaluate(f"image => TryIt.classify('{name}', image)", rgba(image))
+            pixels = np.asarray(image.convert("RGBA")).ravel().tolist()  # as the pad's getImageData
+            got = page.evaluate(f"image => TryIt.classify('{name}', image)",
+                                {"width": image.width, "height": image.height, "data": pixels})
             inputs.append(prepare(image))
             np.testing.assert_allclose(np.reshape(got["input"], inputs[-1].shape), inputs[-1], atol=1e-6)
             ours.append(got["probabilities"])
@@ -131,7 +121,7 @@ STROKES = {"digits": {"1": [(150, 35), (135, 245)], "7": [(60, 55), (215, 55), (
 @pytest.mark.parametrize("width", [1280, 390])
 def test_drawing_on_the_pad(page, width):
     page.set_viewport_size({"width": width, "height": 900})
-    for name in model_names(page):
+    for name in page.models:
         page.check(f"input[value={name}]")
         for expected, stroke in STROKES[name].items():
             page.click("#tryit-clear")
