@@ -22,25 +22,20 @@ def idx_bytes(array) -> bytes:
     return gzip.compress(header + array.astype(np.uint8).tobytes(), compresslevel=1, mtime=0)
 
 
-def write_manifest(root: Path, prefix: str = "", newline: str = "\n",
-                   encoding: str = "utf-8") -> None:
+def write_manifest(root: Path, prefix: str = "", newline: str = "\n", encoding: str = "utf-8") -> None:
     """A ``SHA256SUMS`` in ``root`` listing every other file under it, as `sha256sum` does."""
-    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {prefix}"
-             f"{p.relative_to(root).as_posix()}"
+    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {prefix}{p.relative_to(root).as_posix()}"
              for p in sorted(root.rglob("*")) if p.is_file() and p.name != "SHA256SUMS"]
     (root / "SHA256SUMS").write_bytes((newline.join(lines) + newline).encode(encoding))
 
 
 def setup_cell(path: Path) -> str:
     """The source of a lesson's first code cell, its set-up cell."""
-    nb = nbformat.read(path, as_version=4)
-    return next(cell.source for cell in nb.cells if cell.cell_type == "code")
+    return next(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves a folder without logging each request into the test output."""
-
-    def log_message(self, *args):
+    def log_message(self, *args):  # not each request into the test output
         pass
 
 
@@ -52,8 +47,7 @@ def file_stats(folder: Path, skip: set[str] = frozenset({"__pycache__"})) -> dic
         subfolders[:] = [name for name in subfolders if name not in skip]
         for name in files:
             info = os.lstat(os.path.join(parent, name))
-            found[os.path.relpath(os.path.join(parent, name), folder)] = (info.st_size,
-                                                                          info.st_mtime_ns)
+            found[os.path.relpath(os.path.join(parent, name), folder)] = (info.st_size, info.st_mtime_ns)
     return found
 
 
