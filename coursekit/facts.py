@@ -82,14 +82,12 @@ MODELS: dict[str, ModelFacts] = {
 
 def model(model_id: str) -> ModelFacts:
     """The facts of ``model_id``, or an error that says where models are declared."""
-    try:
-        return MODELS[model_id]
-    except KeyError:
-        raise CourseError(
-            f"{model_id!r} is not a model of the course: coursekit/course.toml declares "
-            f"{', '.join(MODELS)}. A new model needs a [models.{model_id}] table there "
-            f"(title, dataset, lesson, quick_floor, reported; floor if a full run must "
-            f"reach an accuracy).") from None
+    if model_id not in MODELS:
+        raise CourseError(f"{model_id!r} is not a model of the course: coursekit/course.toml "
+                          f"declares {', '.join(MODELS)}. A new model needs a [models.{model_id}] "
+                          f"table there (title, dataset, lesson, quick_floor, reported; floor if "
+                          f"a full run must reach an accuracy).")
+    return MODELS[model_id]
 
 
 def tutorial(model_id: str) -> dict:

@@ -1,10 +1,7 @@
-"""Where a run's figures and models go, written so that a stop never leaves half a file.
-
-A learner's run writes to ``my-outputs/`` in the course folder (git ignores it), or to
-``~/keras-course-outputs`` where that folder is read-only; the runner and the tests choose
-folders with :func:`use_output_folder`. Nothing here writes into the committed
-``figures/``: only the runner lands files there, once a whole lesson has run.
-"""
+"""Where a run's figures and models go, written so that a stop never leaves half a file:
+``my-outputs/`` and ``models/`` in the course folder (git ignores them), or under
+``~/keras-course-outputs`` where it is read-only, or where :func:`use_output_folder` says,
+but never the committed ``figures/`` (the runner lands those once a lesson has run)."""
 
 import io
 import os

@@ -1,10 +1,6 @@
-"""The number format a lesson trains in, chosen for the hardware it runs on.
-
-16-bit arithmetic ("mixed precision": compute in 16 bits, keep the weights in float32) is
-only faster where the hardware computes it natively; emulated, it is slower than float32.
-So :func:`decide_precision` decides from facts about the machine, for machines we do not
-have too.
-"""
+"""The number format a lesson trains in, chosen for the hardware it runs on: 16-bit
+arithmetic ("mixed precision": compute in 16 bits, keep the weights in float32) is faster
+only where the hardware computes it natively, and slower than float32 where emulated."""
 
 import sys
 from dataclasses import dataclass
@@ -25,8 +21,7 @@ class Gpu:
 
 def decide_precision(*, cpu_flags: set[str] | None, gpus: list[Gpu],
                      platform: str = "linux") -> tuple[str, str]:
-    """The Keras policy for these facts, and why: ``(policy, reason)``; ``cpu_flags`` is None
-    where they cannot be read (Windows, macOS)."""
+    """``(policy, reason)`` for these facts; ``cpu_flags`` is None where unreadable."""
     if gpus:
         # Keras places its work on the first GPU unless told otherwise, so that one decides.
         gpu = gpus[0]
