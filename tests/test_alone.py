@@ -1,20 +1,12 @@
-"""A lesson runs when opened alone: on Colab, from the site's download, copied anywhere.
+"""A lesson runs when opened alone (Colab, the site's download, copied anywhere): its
+set-up cell pip-installs coursekit from the repository's archive of this version, and
+``coursekit.course_path`` fetches the course's files from the same archive.
 
-Its set-up cell pip-installs the course's helper package from the repository's archive of
-this version, and `coursekit.course_path` fetches the course's small files the same way.
-The test copies a lesson alone into an empty folder and runs it with:
-
-* the repository served on 127.0.0.1 as GitHub serves a tag's archive, built from the
-  working tree's tracked files, and the set-up cell pointed at it (COURSE_REPO_URL for
-  the files);
-* a throwaway virtual environment whose Python sees .venv's packages through a ``.pth``
-  file but not .venv's editable coursekit, pip with no index (everything but coursekit
-  must already be there) and HOME in a temporary folder.
-
-CI runs lesson 01 this way; `make release-check` runs every lesson (quick parameters).
+The test serves that archive (the tracked files) on 127.0.0.1 and runs the lesson, copied
+into an empty folder, in a throwaway venv that sees .venv's packages but not its coursekit,
+with pip offline and HOME in a temporary folder. CI runs lesson 01; `make release-check`
+runs every lesson (quick parameters).
 """
-
-from __future__ import annotations
 
 import functools
 import http.server
@@ -30,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbclient import NotebookClient
 
 import coursekit
 from coursekit import facts
@@ -45,25 +38,20 @@ def test_setup_cell_installs_this_version_from_this_repository():
     assert f'"{facts.github_url()}/{ARCHIVE}"' in setup_cell(NOTEBOOKS[0])
 
 
-def tracked_files_archive() -> bytes:
-    """The tracked files as GitHub's archive of the tag: one folder <name>-<version>."""
+@pytest.fixture(scope="module")
+def mirror(tmp_path_factory):
+    """http://127.0.0.1:<port> serving the tracked files as GitHub serves a tag's archive
+    (one folder, <name>-<version>)."""
     listed = subprocess.run(["git", "ls-files", "-z"], cwd=COURSE_ROOT, check=True,
                             capture_output=True).stdout.decode().split("\0")
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name in filter(None, listed):
-            if (COURSE_ROOT / name).is_file():
-                archive.add(COURSE_ROOT / name, recursive=False,
-                            arcname=f"keras-image-course-{coursekit.__version__}/{name}")
-    return buffer.getvalue()
-
-
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory):
-    """A local http://127.0.0.1 server serving the tag archive at GitHub's path."""
+        for name in (name for name in listed if name and (COURSE_ROOT / name).is_file()):
+            archive.add(COURSE_ROOT / name, recursive=False,
+                        arcname=f"keras-image-course-{coursekit.__version__}/{name}")
     root = tmp_path_factory.mktemp("served")
     (root / ARCHIVE).parent.mkdir(parents=True)
-    (root / ARCHIVE).write_bytes(tracked_files_archive())
+    (root / ARCHIVE).write_bytes(buffer.getvalue())
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -89,9 +77,19 @@ def throwaway_kernel(folder: Path) -> str:
     return "alone"
 
 
-def run_alone(notebook: Path, mirror: str, tmp_path: Path, monkeypatch) -> None:
-    from nbclient import NotebookClient
+@pytest.fixture
+def untouched():
+    watched = [Path(sysconfig.get_path("purelib"))] + [
+        COURSE_ROOT / name for name in ("data", "figures") if (COURSE_ROOT / name).is_dir()]
+    before = [file_stats(folder) for folder in watched]
+    yield
+    assert [file_stats(folder) for folder in watched] == before, "running alone changed them"
 
+
+@pytest.mark.parametrize("notebook", [
+    pytest.param(path, id=path.name[:2], marks=pytest.mark.slow if path == NOTEBOOKS[0]
+                 else pytest.mark.release) for path in NOTEBOOKS])
+def test_a_lesson_runs_alone(notebook, mirror, untouched, tmp_path, monkeypatch):
     kernel = throwaway_kernel(tmp_path)
     for name, value in {"JUPYTER_PATH": tmp_path / "jupyter", "COURSE_REPO_URL": mirror,
                         "HOME": tmp_path / "home", "PIP_NO_INDEX": "1",
@@ -110,30 +108,11 @@ def run_alone(notebook: Path, mirror: str, tmp_path: Path, monkeypatch) -> None:
     if quick and at is not None:  # a quick run, as the course's runner would make it
         nb.cells.insert(at + 1, nbformat.v4.new_code_cell(
             "\n".join(f"{k} = {v!r}" for k, v in quick.items())))
-    nb.cells.append(nbformat.v4.new_code_cell("import coursekit.paths\nprint(coursekit.__file__, coursekit.paths.course_root())"))
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import coursekit.paths\nprint(coursekit.__file__, coursekit.paths.course_root())"))
     (tmp_path / "alone").mkdir()
     (tmp_path / "home").mkdir()
     NotebookClient(nb, kernel_name=kernel, timeout=900,
                    resources={"metadata": {"path": str(tmp_path / "alone")}}).execute()
     printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     assert str(tmp_path / "venv") in printed and str(tmp_path / "home" / ".keras") in printed
-
-
-@pytest.fixture
-def untouched():
-    watched = [Path(sysconfig.get_path("purelib"))] + [
-        COURSE_ROOT / name for name in ("data", "figures") if (COURSE_ROOT / name).is_dir()]
-    before = [file_stats(folder) for folder in watched]
-    yield
-    assert [file_stats(folder) for folder in watched] == before, "running alone changed them"
-
-
-@pytest.mark.slow
-def test_lesson_01_runs_alone(mirror, untouched, tmp_path, monkeypatch):
-    run_alone(NOTEBOOKS[0], mirror, tmp_path, monkeypatch)
-
-
-@pytest.mark.release
-@pytest.mark.parametrize("notebook", NOTEBOOKS[1:], ids=[p.stem[:2] for p in NOTEBOOKS[1:]])
-def test_every_lesson_runs_alone(notebook, mirror, untouched, tmp_path, monkeypatch):
-    run_alone(notebook, mirror, tmp_path, monkeypatch)

@@ -1,12 +1,7 @@
-"""What readers see: committed notebooks, prose, figures, results and README agree.
+"""What readers see: committed notebooks, prose, figures, results and README agree. These
+tests read the committed files only (no training)."""
 
-These tests read the committed files only (no training), so they are fast. They check
-that every notebook was executed top to bottom by the runner with the code and prose
-fields beside it, that every number in its prose was filled in by that run, that its
-outputs are clean, that it reads as a lesson (no machinery, within its word budget), and
-that results, floors and the README table tell the same story.
-"""
-
+import functools
 import json
 import re
 import subprocess
@@ -37,14 +32,8 @@ MACHINERY = re.compile(
     r"reference run|\bfloors?\b|nbval|record_result|run_seed|compare_with_tutorial|my-outputs",
     re.I)
 WORD_BUDGET = {"01": 1_400}  # every other lesson: 2,000; the course: 14,000
-
-
-def ids(paths):
-    return [p.name[:2] for p in paths]
-
-
-def load(path):
-    return nbformat.read(path, as_version=4)
+each_lesson = pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name[:2] for p in NOTEBOOKS])
+load = functools.cache(lambda path: nbformat.read(path, as_version=4))
 
 
 def prose(nb) -> list[str]:
@@ -52,19 +41,11 @@ def prose(nb) -> list[str]:
     return [notebook.FIELD.sub(r"\2", c.source) for c in nb.cells if c.cell_type == "markdown"]
 
 
-def outputs(nb) -> str:
-    parts = []
-    for out in (o for c in nb.cells for o in c.get("outputs", [])):
-        parts.append(out.get("text", "") + out.get("data", {}).get("text/plain", "")
-                     + "\n".join(out.get("traceback", [])))
-    return "\n".join(parts)
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
-def test_executed_by_the_runner_with_this_code_and_prose(path):
+@each_lesson
+def test_executed_by_the_runner_with_this_code_and_prose_and_clean_outputs(path):
     nb = load(path)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), (
+    counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1)), (
         f"{path.name}: not executed top to bottom in one go; run `make run` on it")
     meta = nb.metadata.get("course", {})
     assert meta.get("code_sha256") == notebook.code_sha256(nb), (
@@ -73,17 +54,15 @@ def test_executed_by_the_runner_with_this_code_and_prose(path):
     values = notebook.prose_values(nb)
     assert values == meta.get("prose"), f"{path.name}: a number in the prose was edited by hand"
     assert "?" not in values and "" not in values, f"{path.name}: a prose field is unfilled"
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
-def test_outputs_are_clean(path):
-    text = outputs(load(path))
+    text = "\n".join(out.get("text", "") + out.get("data", {}).get("text/plain", "")
+                     + "\n".join(out.get("traceback", []))
+                     for c in nb.cells for out in c.get("outputs", []))
     for pattern, what in MACHINE_TRACES:
         match = pattern.search(text)
         assert not match, f"{path.name}: an output contains {what}: {match.group(0)!r}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+@each_lesson
 def test_reads_as_a_lesson(path):
     nb = load(path)
     text = "\n".join(prose(nb))
@@ -103,41 +82,29 @@ def test_reads_as_a_lesson(path):
             match = MACHINERY.search(shown)
             assert not match, f"{path.name}: machinery in a lesson: {match.group(0)!r} in " \
                               f"{shown[:80]!r}"
-
-
-def test_lessons_keep_to_their_word_budget():
-    words = {p.name[:2]: sum(len(text.split()) for text in prose(load(p))) for p in NOTEBOOKS}
-    over = {n: w for n, w in words.items() if w > WORD_BUDGET.get(n, 2_000)}
-    assert not over, f"lessons over their word budget: {over}"
-    assert sum(words.values()) <= 14_000, words
-
-
-def test_first_code_cell_is_the_same_short_setup_everywhere():
-    cells = [next(c.source for c in load(p).cells if c.cell_type == "code") for p in NOTEBOOKS]
-    assert len(set(cells)) == 1 and len(cells[0].splitlines()) <= 6, cells[0]
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
-def test_no_tutorial_number_is_typed(path):
-    nb = load(path)
     typed = "\n".join(notebook.FIELD.sub("", c.source) for c in nb.cells)
     for model in (m for m in MODELS.values() if m.lesson == path.name):
         for name, value in model.reported.items():
             if isinstance(value, float) and len(str(value)) >= 5:
-                assert str(value) not in typed, f"{path.name} types {model.id}'s {name}"
+                assert str(value) not in typed, f"{path.name} types {model.id}'s tutorial {name}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
-def test_every_saved_figure_is_committed(path):
-    source = "\n".join(c.source for c in load(path).cells if c.cell_type == "code")
-    for name in re.findall(r"save_(?:figure|model_diagram)\([^,]+,\s*\"([^\"{}]+)\"", source):
-        assert (COURSE_ROOT / "figures" / f"{name}.png").is_file(), f"figures/{name}.png"
+def test_lessons_keep_to_their_word_budget_and_share_one_short_setup_cell():
+    words = {p.name[:2]: sum(len(text.split()) for text in prose(load(p))) for p in NOTEBOOKS}
+    over = {n: w for n, w in words.items() if w > WORD_BUDGET.get(n, 2_000)}
+    assert not over, f"lessons over their word budget: {over}"
+    assert sum(words.values()) <= 14_000, words
+    cells = [next(c.source for c in load(p).cells if c.cell_type == "code") for p in NOTEBOOKS]
+    assert len(set(cells)) == 1 and len(cells[0].splitlines()) <= 6, cells[0]
 
 
-def test_every_committed_figure_is_made_by_a_lesson():
+def test_figures_are_the_ones_the_lessons_save():
     source = "\n".join(c.source for p in NOTEBOOKS for c in load(p).cells if c.cell_type == "code")
-    made = [re.sub(r"\\\{[^}]*\}", ".+", re.escape(name)) for name in  # f-strings: patterns
-            re.findall(r"save_(?:figure|model_diagram)\([^,]+,\s*f?\"([^\"]+)\"", source)]
+    saved = re.findall(r"save_(?:figure|model_diagram)\([^,]+,\s*(f?)\"([^\"]+)\"", source)
+    missing = [name for f, name in saved
+               if not f and not (COURSE_ROOT / "figures" / f"{name}.png").is_file()]
+    assert missing == [], f"figures a lesson saves but nobody committed: {missing}"
+    made = [re.sub(r"\\\{[^}]*\}", ".+", re.escape(name)) for _, name in saved]  # f-strings
     stale = [p.name for p in (COURSE_ROOT / "figures").glob("*.png")
              if not any(re.fullmatch(name, p.stem) for name in made)]
     assert stale == [], f"figures no lesson makes: git rm them ({stale})"
@@ -151,22 +118,15 @@ def test_every_model_is_recorded_by_its_lesson_and_meets_its_floor(model):
     assert model.floor is None or entry["test_accuracy"] >= model.floor, (model.id, entry)
 
 
-def test_the_shapes_model_to_keep_reads_real_peoples_drawings():
+def test_results_say_what_the_shapes_model_reads_and_which_cifar_data_was_used():
     final = RESULTS["E1-final"]
     assert final["quickdraw_test_accuracy"] >= 0.90 and final["test_accuracy"] == 1.0, final
-
-
-def test_cifar_results_say_which_data_they_used():
     assert re.search(r"rebuild|official|download", RESULTS["D1"]["data_source"])
 
 
-def test_readme_table_is_generated_from_the_results():
+def test_readme_links_every_lesson_and_its_table_is_generated_from_the_results():
+    readme = (COURSE_ROOT / "README.md").read_text(encoding="utf-8")
+    assert [p.name for p in NOTEBOOKS if f"(notebooks/{p.name})" not in readme] == []
     check = subprocess.run([sys.executable, "-m", "tools.update_readme", "--check"],
                            capture_output=True, text=True, cwd=COURSE_ROOT)
     assert check.returncode == 0, check.stdout + check.stderr
-
-
-def test_readme_links_every_lesson():
-    readme = (COURSE_ROOT / "README.md").read_text(encoding="utf-8")
-    for path in NOTEBOOKS:
-        assert f"(notebooks/{path.name})" in readme, f"README.md does not link {path.name}"

@@ -1,6 +1,5 @@
 """coursekit.precision: the number format chosen from facts about the machine."""
 
-import json
 import sys
 import types
 
@@ -9,37 +8,33 @@ import pytest
 
 from coursekit import precision
 from coursekit.facts import MODELS
+from coursekit.paths import COURSE_ROOT
 from coursekit.precision import Gpu, decide_precision
-from coursekit.paths import COURSE_ROOT as REPO
+from coursekit.results import read_results
 
 AMX_CPU = {"fpu", "avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16"}
-AVX512_BF16_CPU = {"fpu", "avx2", "avx512f", "avx512_bf16"}
 LAPTOP_CPU = {"fpu", "sse4_2", "avx2", "fma"}
+A100, V100, T4 = Gpu("A100", (8, 0)), Gpu("Tesla V100", (7, 0)), Gpu("Tesla T4", (7, 5))
 
 
-@pytest.mark.parametrize("facts, policy, why", [
-    (dict(cpu_flags=AMX_CPU, gpus=[]), "mixed_bfloat16", "AMX bfloat16"),
-    (dict(cpu_flags=AVX512_BF16_CPU, gpus=[]), "mixed_bfloat16", "AVX-512 bfloat16"),
-    (dict(cpu_flags=LAPTOP_CPU, gpus=[]), "float32", "no AMX or AVX-512 bfloat16"),
-    (dict(cpu_flags=None, gpus=[], platform="win32"), "float32", "cannot be read"),
+@pytest.mark.parametrize("cpu_flags, gpus, platform, policy, why", [
+    (AMX_CPU, [], "linux", "mixed_bfloat16", "AMX bfloat16"),
+    ({"fpu", "avx512f", "avx512_bf16"}, [], "linux", "mixed_bfloat16", "AVX-512 bfloat16"),
+    (LAPTOP_CPU, [], "linux", "float32", "no AMX or AVX-512 bfloat16"),
+    (None, [], "win32", "float32", "cannot be read"),
     # Apple silicon: TensorFlow's CPU kernels there are not known to use its bf16
-    (dict(cpu_flags=None, gpus=[], platform="darwin"), "float32", "macOS"),
+    (None, [], "darwin", "float32", "macOS"),
     # Colab's T4: float16 units, no bfloat16, whatever the CPU beside it has
-    (dict(cpu_flags=AMX_CPU, gpus=[Gpu("Tesla T4", (7, 5))]), "mixed_float16", "7.5"),
-    (dict(cpu_flags=LAPTOP_CPU, gpus=[Gpu("NVIDIA A100-SXM4-40GB", (8, 0))]),
-     "mixed_bfloat16", "8.0"),
-    (dict(cpu_flags=LAPTOP_CPU, gpus=[Gpu("NVIDIA L4", (8, 9))]), "mixed_bfloat16", "8.9"),
+    (AMX_CPU, [T4], "linux", "mixed_float16", "7.5"),
+    (LAPTOP_CPU, [A100], "linux", "mixed_bfloat16", "8.0"),
+    (LAPTOP_CPU, [Gpu("NVIDIA L4", (8, 9))], "linux", "mixed_bfloat16", "8.9"),
     # Keras computes on the first GPU, so it decides, whatever the others are
-    (dict(cpu_flags=LAPTOP_CPU, gpus=[Gpu("A100", (8, 0)), Gpu("Tesla V100", (7, 0))]),
-     "mixed_bfloat16", "A100"),
-    (dict(cpu_flags=LAPTOP_CPU, gpus=[Gpu("Tesla V100", (7, 0)), Gpu("A100", (8, 0))]),
-     "mixed_float16", "V100"),
-    (dict(cpu_flags=AMX_CPU, gpus=[Gpu("unknown accelerator", None), Gpu("A100", (8, 0))]),
-     "float32", "not a CUDA"),
-    (dict(cpu_flags=AMX_CPU, gpus=[Gpu("unknown accelerator", None)]), "float32", "not a CUDA"),
+    (LAPTOP_CPU, [A100, V100], "linux", "mixed_bfloat16", "A100"),
+    (LAPTOP_CPU, [V100, A100], "linux", "mixed_float16", "V100"),
+    (AMX_CPU, [Gpu("unknown accelerator", None), A100], "linux", "float32", "not a CUDA"),
 ])
-def test_decision_follows_the_hardware(facts, policy, why):
-    chosen, reason = decide_precision(**facts)
+def test_decision_follows_the_hardware(cpu_flags, gpus, platform, policy, why):
+    chosen, reason = decide_precision(cpu_flags=cpu_flags, gpus=gpus, platform=platform)
     assert chosen == policy and why in reason, reason
 
 
@@ -56,33 +51,35 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path, cpuinfo, flags):
     assert precision.cpu_flags(tmp_path / "cpuinfo") == flags
 
 
-def test_choose_precision_sets_the_policy_and_says_why(monkeypatch, capsys):
+@pytest.mark.parametrize("forced, said", [
+    (None, "mixed_float16 (GPU Tesla T4 (compute capability 7.5) computes float16 natively, "
+           "bfloat16 only from 8.0 on)"),
+    ("float32", "float32 (chosen for this timing run)"),  # `make bench`'s float32 timings
+])
+def test_choose_precision_sets_the_policy_and_says_why(monkeypatch, capsys, forced, said):
     policies = []
     fake_keras = types.SimpleNamespace(
         mixed_precision=types.SimpleNamespace(set_global_policy=policies.append))
     monkeypatch.setitem(sys.modules, "keras", fake_keras)  # no TensorFlow start-up here
     monkeypatch.setattr(precision, "cpu_flags", lambda: LAPTOP_CPU)
-    monkeypatch.setattr(precision, "gpus", lambda: [Gpu("Tesla T4", (7, 5))])
-
-    assert precision.choose_precision() == "mixed_float16"
-    assert policies == ["mixed_float16"]
-    assert capsys.readouterr().out == (
-        "precision: mixed_float16 (GPU Tesla T4 (compute capability 7.5) computes float16 "
-        "natively, bfloat16 only from 8.0 on)\n")
+    monkeypatch.setattr(precision, "gpus", lambda: [T4])
+    if forced:
+        monkeypatch.setitem(precision.FORCED, "policy", forced)
+    assert [precision.choose_precision()] == policies == [said.split()[0]]
+    assert capsys.readouterr().out == f"precision: {said}\n"
 
 
 def test_reference_machine_chooses_what_the_committed_results_recorded():
-    """On an AMX CPU without a GPU, like the reference machine, each lesson that chooses
-    its precision chooses the one its committed results were trained in."""
+    """On an AMX CPU without a GPU, as on the reference machine, a lesson that chooses its
+    precision chooses the one its committed results were trained in."""
     flags = precision.cpu_flags()
     if not flags or "amx_bf16" not in flags:
         pytest.skip("not an AMX machine like the reference one")
-    choosing = {path.name for path in (REPO / "notebooks").glob("[0-9]*.ipynb")
-                if "choose_precision()" in "\n".join(
-                    cell.source for cell in nbformat.read(path, as_version=4).cells
-                    if cell.cell_type == "code")}
-    results = json.loads((REPO / "figures" / "results.json").read_text(encoding="utf-8"))
-    recorded = {model_id: entry.get("precision") for model_id, entry in results.items()
+    choosing = {p.name for p in (COURSE_ROOT / "notebooks").glob("[0-9]*.ipynb")
+                if any("choose_precision()" in c.source
+                       for c in nbformat.read(p, as_version=4).cells if c.cell_type == "code")}
+    recorded = {model_id: entry.get("precision") for model_id, entry
+                in read_results(COURSE_ROOT / "figures" / "results.json").items()
                 if MODELS[model_id].lesson in choosing}
     assert recorded, "no committed result comes from a lesson that calls choose_precision()"
     chosen = decide_precision(cpu_flags=flags, gpus=[])[0]

@@ -1,10 +1,9 @@
 """requirements.txt installs on every platform and Python the course supports.
 
-pip resolves it against the package index for each target with a dry run
-(--platform/--python-version/--only-binary), so nothing is downloaded beyond metadata
-and nothing is installed. pip evaluates environment markers (ours and those inside
-every dependency's metadata) against the interpreter running it, not the --platform
-target, so RESOLVE_FOR_TARGET runs pip with the target's marker environment.
+pip resolves it against the package index for each target in a dry run (--platform,
+--python-version, --only-binary: metadata only, nothing installed). pip evaluates
+environment markers (ours and every dependency's) for the interpreter running it, not
+the target, so RESOLVE_FOR_TARGET runs pip with the target's marker environment.
 """
 import concurrent.futures
 import json
@@ -20,31 +19,25 @@ from packaging.utils import canonicalize_name
 
 from coursekit.paths import COURSE_ROOT
 
-REQUIREMENTS = COURSE_ROOT / "requirements.txt"
 PYTHONS = ("3.11", "3.12", "3.13")
-
-# pip matches only the wheel tags it is given and, unlike macOS tags, does not widen
-# manylinux_2_X to older glibc versions: list every one up to glibc 2.28, so the wheels
-# chosen run on RHEL 8, Debian 10, Ubuntu 20.04 and later.
-MANYLINUX_TAGS = [f"manylinux_2_{minor}_x86_64" for minor in range(28, 4, -1)] + [
-    "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"]
-
-# Per platform: wheel tags, marker environment, and a dependency that only that
-# platform's markers pull in (proof that pip resolved for the target, not for us).
-# macOS 12 is the oldest that TensorFlow 2.21 has wheels for; pip widens the tag to 11.0
-# and universal2 itself.
+# Per platform: wheel tags, marker environment, and a dependency only its markers pull in
+# (proof that pip resolved for the target, not for us). pip does not widen manylinux_2_X
+# to older glibc versions as it widens macOS tags, so every one down from glibc 2.28 is
+# listed (RHEL 8, Debian 10, Ubuntu 20.04); macOS 12 is TensorFlow 2.21's oldest.
 PLATFORMS = {
-    "linux-x86_64": dict(tags=MANYLINUX_TAGS, only_here=None, markers=dict(
-        os_name="posix", sys_platform="linux", platform_system="Linux", platform_machine="x86_64")),
+    "linux-x86_64": dict(tags=[f"manylinux_2_{minor}_x86_64" for minor in range(28, 4, -1)] + [
+        "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"], only_here=None,
+        markers=dict(os_name="posix", sys_platform="linux", platform_system="Linux",
+                     platform_machine="x86_64")),
     "macos-arm64": dict(tags=["macosx_12_0_arm64"], only_here="appnope", markers=dict(
-        os_name="posix", sys_platform="darwin", platform_system="Darwin", platform_machine="arm64")),
+        os_name="posix", sys_platform="darwin", platform_system="Darwin",
+        platform_machine="arm64")),
     "windows-x86_64": dict(tags=["win_amd64"], only_here="pywinpty", markers=dict(
         os_name="nt", sys_platform="win32", platform_system="Windows", platform_machine="AMD64")),
 }
 TARGETS = [(platform, python) for platform in PLATFORMS for python in PYTHONS]
-
-# Run pip in a child process with packaging's default marker environment replaced by
-# the target's (argv[1], JSON); the rest of argv are pip's arguments.
+# pip in a child process, packaging's default marker environment replaced by the target's
+# (argv[1], JSON); the rest of argv are pip's arguments.
 RESOLVE_FOR_TARGET = """
 import json, sys
 import pip._vendor.packaging.markers as markers
@@ -53,20 +46,21 @@ markers.default_environment = lambda: dict(target_environment)
 from pip._internal.cli.main import main
 sys.exit(main(sys.argv[2:]))
 """
+# pip's words for a request that never got an answer (as opposed to an answer saying no).
+INDEX_UNREACHABLE = re.compile(r"connection broken by|Could not fetch URL|NewConnectionError|"
+                               r"NameResolutionError|ConnectTimeout|ProxyError")
 
 
 def marker_environment(platform, python):
-    # x.0, as pip's --python-version assumes: a dependency needing a later patch
-    # release must not be chosen for a learner who has x.0.
-    return dict(
-        PLATFORMS[platform]["markers"],
-        implementation_name="cpython", platform_python_implementation="CPython",
-        implementation_version=f"{python}.0", python_full_version=f"{python}.0",
-        python_version=python, platform_release="", platform_version="")
+    # x.0, as pip's --python-version assumes: a learner may have x.0.
+    return dict(PLATFORMS[platform]["markers"], implementation_name="cpython",
+                platform_python_implementation="CPython", implementation_version=f"{python}.0",
+                python_full_version=f"{python}.0", python_version=python, platform_release="",
+                platform_version="")
 
 
 def requirements():
-    lines = (line.strip() for line in REQUIREMENTS.read_text().splitlines())
+    lines = (line.strip() for line in (COURSE_ROOT / "requirements.txt").read_text().splitlines())
     return [Requirement(line) for line in lines if line and not line.startswith(("#", "-e"))]
 
 
@@ -90,34 +84,25 @@ def test_every_requirement_is_pinned():
     assert not unpinned, f"requirements.txt: pin these with ==: {unpinned}"
 
 
-# pip's words for a request that never got an answer (as opposed to an answer saying no).
-INDEX_UNREACHABLE = re.compile(
-    r"connection broken by|Could not fetch URL|NewConnectionError|NameResolutionError|"
-    r"ConnectTimeout|ProxyError")
-
-
-def pip_dry_run(platform, python, *pip_args):
+def pip_dry_run(platform, python):
     with tempfile.TemporaryDirectory() as scratch:
         report = Path(scratch) / "report.json"
-        command = [sys.executable, "-c", RESOLVE_FOR_TARGET,
-                   json.dumps(marker_environment(platform, python)),
-                   "install", "--dry-run", "--ignore-installed", "--quiet",
-                   "--only-binary=:all:", "--implementation", "cp",
-                   "--python-version", python, "--report", str(report),
-                   "--retries", "3", "--timeout", "30"]
-        for tag in PLATFORMS[platform]["tags"]:
-            command += ["--platform", tag]
-        finished = subprocess.run([*command, *pip_args], capture_output=True, text=True)
+        tags = [arg for tag in PLATFORMS[platform]["tags"] for arg in ("--platform", tag)]
+        environment = json.dumps(marker_environment(platform, python))
+        finished = subprocess.run(
+            [sys.executable, "-c", RESOLVE_FOR_TARGET, environment,
+             "install", "--dry-run", "--ignore-installed", "--quiet", "--only-binary=:all:",
+             "--implementation", "cp", "--python-version", python, "--report", str(report),
+             "--retries", "3", "--timeout", "30", *tags, *map(str, requirements())],
+            capture_output=True, text=True)
         return finished, (json.loads(report.read_text()) if report.exists() else None)
 
 
 @pytest.fixture(scope="module")
 def resolutions():
-    """pip's dry run for every target, run in parallel: {(platform, python): (process, report)}."""
+    """pip's dry run for every target, in parallel: {(platform, python): (process, report)}."""
     with concurrent.futures.ThreadPoolExecutor(len(TARGETS)) as pool:
-        futures = {target: pool.submit(pip_dry_run, *target, *map(str, requirements()))
-                   for target in TARGETS}
-        return {target: future.result() for target, future in futures.items()}
+        return dict(zip(TARGETS, pool.map(lambda target: pip_dry_run(*target), TARGETS)))
 
 
 @pytest.mark.release
