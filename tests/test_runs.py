@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -26,40 +25,36 @@ from coursekit.settings import check_environment, data_dir_setting
 from tools import notebook, run_notebooks
 
 ENTRY = {"dataset": "mnist", "epochs": 1, "batch_size": 2, "train_seconds": 1.0,
-         "test_accuracy": 0.5, "test_loss": 1.0}
+         "test_accuracy": 0.95, "test_loss": 1.0}
 
 
 def lesson(folder: Path, *cells, meta=None) -> Path:
     """A throwaway notebook: strings are code cells, ("md", text) markdown, ("p", code)
     the parameters cell."""
     nb = nbformat.v4.new_notebook(metadata={"course": meta or {}})
-    for cell in cells:
-        kind, source = cell if isinstance(cell, tuple) else ("code", cell)
-        nb.cells.append(nbformat.v4.new_markdown_cell(source) if kind == "md" else
-                        nbformat.v4.new_code_cell(source, metadata={"tags": ["parameters"]}
-                                                  if kind == "p" else {}))
-    path = folder / "lesson.ipynb"
-    nbformat.write(nb, path)
-    return path
+    for kind, source in (cell if isinstance(cell, tuple) else ("code", cell) for cell in cells):
+        nb.cells.append(nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(
+            source, metadata={"tags": ["parameters"]} if kind == "p" else {}))
+    nbformat.write(nb, folder / "lesson.ipynb")
+    return folder / "lesson.ipynb"
 
 
 def snapshot(root: Path) -> dict:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
 def repo_copy(tmp_path, monkeypatch):
-    """figures/ and README.md copied to tmp_path, and the runner pointed at the copies."""
+    """figures/ and README.md copied to tmp_path, the runner pointed at them, and a staging
+    folder holding a new figure."""
     (tmp_path / "figures").mkdir()
     for name in ("results.json", "seeds.json"):
         shutil.copy(COURSE_ROOT / "figures" / name, tmp_path / "figures" / name)
     shutil.copy(COURSE_ROOT / "README.md", tmp_path / "README.md")
     monkeypatch.setattr(run_notebooks, "FIGURES", tmp_path / "figures")
     monkeypatch.setattr(run_notebooks, "README", tmp_path / "README.md")
-    staging = tmp_path / "staging"
-    staging.mkdir()
-    (staging / "new_figure.png").write_bytes(b"\x89PNG fake")
+    (tmp_path / "staging").mkdir()
+    (tmp_path / "staging" / "new_figure.png").write_bytes(b"\x89PNG fake")
     return tmp_path
 
 
@@ -111,19 +106,52 @@ def test_floors_full_and_quick():
         floor_check("B3", 0.1, quick=True)
 
 
-# ---------------------------------------------------------------- landing
+# ---------------------------------------------------------------- preparing and landing
 
 
-def test_a_finished_notebook_lands_everything_together(repo_copy):
-    path = lesson(repo_copy, "1")
-    times = repo_copy / "figures" / "times.json"
-    run_notebooks.land(path, nbformat.read(path, as_version=4), repo_copy / "staging",
-                       {"B1": ENTRY}, {"lesson.ipynb": 1.0}, times)
+def test_prepare_can_leave_out_the_solutions_and_needs_a_parameters_cell_to_override(tmp_path):
+    nb = nbformat.read(lesson(tmp_path, ("p", "SEED = 0"), "x = 1", ("md", "## Solutions"), "y = 2"), 4)
+    sources = [c.source for c in notebook.prepare(nb, figures="out", parameters={"SEED": 3},
+                                                  solutions=False).cells]
+    assert sources[1:4] == ["SEED = 0", "SEED = 3", "x = 1"] and "y = 2" not in "".join(sources)
+    assert "_course_runtime.start('out', None, None)" in sources[0] and "report(" in sources[-1]
+    nb.cells[0].metadata.tags = []
+    with pytest.raises(ValueError, match="no cell tagged 'parameters' to override"):
+        notebook.prepare(nb, figures="out", parameters={"SEED": 3})
+
+
+@pytest.mark.parametrize("argv, accuracy", [([], 0.95), (["--quick"], 0.95), (["--set", "SEED=1"], 0.95),
+                                            (["--no-store"], 0.95), (["--precision", "float32"], 0.95),
+                                            ([], 0.5)])  # below B1's floor
+def test_only_a_full_run_that_meets_its_floors_lands_its_files(repo_copy, monkeypatch, capsys,
+                                                               argv, accuracy):
+    path, times = lesson(repo_copy, "1"), repo_copy / "figures" / "notebook_times.json"
+    asked = {}
+
+    def execute(path, figures, **options):  # what the kernel would give back
+        asked.update(options)
+        (figures / "new_figure.png").write_bytes(b"\x89PNG fake")
+        return nbformat.read(path, 4), {"results": {"B1": {**ENTRY, "test_accuracy": accuracy}}}, 2.0
+
+    monkeypatch.setattr(run_notebooks, "execute", execute)
+    before = snapshot(repo_copy)
+    status = run_notebooks.main([str(path), "--times", str(times), *argv])
+    assert asked == {"quick": "--quick" in argv, "parameters": {"SEED": 1} if "--set" in argv else {},
+                     "precision": "float32" if "--precision" in argv else None}
+    err = capsys.readouterr().err
+    if accuracy < 0.9224:  # one line says which floor was missed
+        assert status == 1 and err.count("\n") == 1 and "below the tutorial's 0.9224" in err, err
+        assert "Nothing of it was saved" in err
+    else:
+        assert status == 0 and err == ""
+    if argv or accuracy < 0.9224:
+        assert snapshot(repo_copy) == before
+        return
     assert (repo_copy / "figures" / "new_figure.png").read_bytes() == b"\x89PNG fake"
     results = json.loads((repo_copy / "figures" / "results.json").read_text())
-    assert results["B1"] == ENTRY and "B2" in results  # merged, the others kept
-    assert "**0.5000**" in (repo_copy / "README.md").read_text()
-    assert json.loads(times.read_text()) == {"lesson.ipynb": 1.0}
+    assert results["B1"]["test_accuracy"] == 0.95 and "B2" in results  # merged, the others kept
+    assert "**0.9500**" in (repo_copy / "README.md").read_text()
+    assert json.loads(times.read_text()) == {"lesson.ipynb": 2.0}
     assert not list(repo_copy.rglob("*.part-*"))
 
 
@@ -150,14 +178,13 @@ def test_a_landing_that_fails_changes_nothing(repo_copy, monkeypatch, fault, mes
 
         monkeypatch.setattr(os, "fdopen", fdopen)
     with pytest.raises((CourseError, DataError), match=message):
-        run_notebooks.land(path, nbformat.read(path, as_version=4), repo_copy / "staging",
-                           {"B1": ENTRY}, {"lesson.ipynb": 1.0}, times)
+        run_notebooks.land(path, nbformat.read(path, 4), repo_copy / "staging", {"B1": ENTRY},
+                           {"lesson.ipynb": 1.0}, times)
     assert snapshot(repo_copy) == before
 
 
 def test_ctrl_c_while_landing_lands_everything_first(repo_copy, monkeypatch):
-    path = lesson(repo_copy, "1")
-    replace = os.replace
+    path, replace = lesson(repo_copy, "1"), os.replace
 
     def interrupted(*args):
         os.kill(os.getpid(), signal.SIGINT)
@@ -165,19 +192,16 @@ def test_ctrl_c_while_landing_lands_everything_first(repo_copy, monkeypatch):
 
     monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(run_notebooks.InterruptedAfterSaving):
-        run_notebooks.land(path, nbformat.read(path, as_version=4), repo_copy / "staging",
-                           {"B1": ENTRY})
+        run_notebooks.land(path, nbformat.read(path, 4), repo_copy / "staging", {"B1": ENTRY})
     assert json.loads((repo_copy / "figures" / "results.json").read_text())["B1"] == ENTRY
 
 
 # ------------------------------------------------------- prepared runs (kernels: slow)
 
 FIELDS_LESSON = [("p", "EPOCHS = 5"), "accuracy = 0.25 * EPOCHS",
-                 ("md", "We reach <!--{accuracy:.0%}-->?<!--/--> after <!--{EPOCHS}-->?<!--/--> "
-                        "epochs."),
-                 "import coursekit\ncoursekit.save_figure(__import__('matplotlib.pyplot')"
-                 ".pyplot.figure(), 'probe')\nprint(coursekit.display_path("
-                 "coursekit.model_path('probe.keras')))"]
+                 ("md", "We reach <!--{accuracy:.0%}-->?<!--/--> after <!--{EPOCHS}-->?<!--/--> epochs."),
+                 "import coursekit\ncoursekit.save_figure(__import__('matplotlib.pyplot').pyplot.figure(), "
+                 "'probe')\nprint(coursekit.display_path(coursekit.model_path('probe.keras')))"]
 
 
 @pytest.mark.slow
@@ -188,53 +212,45 @@ def test_a_run_fills_the_prose_and_hides_its_own_cells(tmp_path):
     finished, report, _ = run_notebooks.execute(path, quick=False, figures=tmp_path / "out")
     assert "We reach 125% after 5 epochs." in notebook.FIELD.sub(r"\2", finished.cells[2].source)
     assert report["results"]["B1"]["test_accuracy"] == 1.25
-    assert len(finished.cells) == 4 and [c.execution_count for c in finished.cells
-                                         if c.cell_type == "code"] == [1, 2, 3]
+    assert len(finished.cells) == 4
+    assert [c.execution_count for c in finished.cells if c.cell_type == "code"] == [1, 2, 3]
     assert finished.metadata.course["code_sha256"] == notebook.code_sha256(finished)
     assert finished.metadata.course["prose"] == ["125%", "5"]
     assert (tmp_path / "out" / "probe.png").exists()
     # a full run keeps its models in the course's models/, where later cells and tools look
     assert finished.cells[3].outputs[0].text == "models/probe.keras\n"
-    quick, report, _ = run_notebooks.execute(path, quick=True, figures=tmp_path / "out")
+    _, report, _ = run_notebooks.execute(path, quick=True, figures=tmp_path / "out")
     assert report["prose"] == {"2.0": "50%", "2.1": "2"}  # the quick parameters won
-    changed = nbformat.read(path, as_version=4)
+    changed = nbformat.read(path, 4)
     changed.cells[2].source = changed.cells[2].source.replace("{EPOCHS}", "{EPOCHS + 1}")
     assert notebook.code_sha256(changed) != finished.metadata.course["code_sha256"]
 
 
-INTERRUPT = textwrap.dedent("""
-    import sys
-    from pathlib import Path
-    from tools import run_notebooks
-    root = Path(sys.argv[1])
-    run_notebooks.FIGURES, run_notebooks.README = root / "figures", root / "README.md"
-    sys.exit(run_notebooks.main([str(root / "lesson.ipynb")]))
-""")
+RUN_IN_COPY = ("import sys; from pathlib import Path; from tools import run_notebooks as r; root = Path("
+               "sys.argv[1]); r.FIGURES, r.README = root / 'figures', root / 'README.md'; "
+               "sys.exit(r.main([str(root / 'lesson.ipynb')]))")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", ["error", "ctrl-c"])
 def test_a_stopped_run_changes_nothing_and_says_so_in_one_line(repo_copy, stop):
     marker = repo_copy / "staging" / "started"
-    last = "raise ValueError('the loss went to nan')" if stop == "error" else \
-        f"open({str(marker)!r}, 'w').close()\nimport time\ntime.sleep(120)"
-    lesson(repo_copy, *FIELDS_LESSON, last)
+    lesson(repo_copy, *FIELDS_LESSON, "raise ValueError('the loss went to nan')" if stop == "error"
+           else f"open({str(marker)!r}, 'w').close()\nimport time\ntime.sleep(120)")
     before = snapshot(repo_copy)
-    run = subprocess.Popen([sys.executable, "-c", INTERRUPT, str(repo_copy)], cwd=COURSE_ROOT,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           start_new_session=True)
+    run = subprocess.Popen([sys.executable, "-c", RUN_IN_COPY, str(repo_copy)], cwd=COURSE_ROOT, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 120
     while stop == "ctrl-c" and not marker.exists():
         assert time.monotonic() < deadline and run.poll() is None, run.communicate()
         time.sleep(0.3)
     if stop == "ctrl-c":
         run.send_signal(signal.SIGINT)
-    out, err = run.communicate(timeout=180)
-    what = ("failed: ValueError: the loss went to nan" if stop == "error" else "interrupted")
+    _, err = run.communicate(timeout=180)
+    what = "failed: ValueError: the loss went to nan" if stop == "error" else "interrupted"
     assert err.strip().splitlines()[-1] == (
         f"lesson.ipynb {what}. Nothing of it was saved: its notebook, figures, results.json "
         f"entries and README rows are as they were."), err
     assert run.returncode == (1 if stop == "error" else 130)
-    marker.unlink(missing_ok=True)
     marker.unlink(missing_ok=True)
     assert snapshot(repo_copy) == before

@@ -1,14 +1,12 @@
-"""Maintainer tools: the repository's location, the code hash of committed outputs, the
-benchmark's refusal to report a failed run, and damaged or unknown results named with
-the fix."""
+"""Maintainer tools: links to the repository, the code hash, the benchmark's report and its
+refusals, README tables, seeds runs; damaged or unknown results named with the fix."""
 
-import json
-import re
-import shutil
+import json, re, shutil
 
 import nbformat
 import pytest
 
+import coursekit.precision
 from coursekit import __version__
 from coursekit.facts import REPOSITORY
 from coursekit.paths import COURSE_ROOT as REPO
@@ -32,23 +30,19 @@ def lesson(tmp_path):
     return tmp_path / "notebooks" / "03_mnist_first_cnn.ipynb"
 
 
-def markdown_after_the_badge(lesson):
-    return [c.source for c in nbformat.read(lesson, as_version=4).cells[1:] if c.cell_type == "markdown"]
-
-
 def test_moving_the_repository_is_one_command(lesson, tmp_path):
-    other_links = markdown_after_the_badge(lesson)
+    markdown = lambda: [c.source for c in nbformat.read(lesson, 4).cells[1:] if c.cell_type == "markdown"]
+    other_links = markdown()
     rewritten = set_repository.stale_files(tmp_path, "mirror-org/course", write=True)
     assert len(rewritten) == LESSONS + 1
     assert set_repository.stale_files(tmp_path, "mirror-org/course") == []
     assert all("mirror-org/course" in path.read_text(encoding="utf-8") for path in rewritten)
-    badge = nbformat.read(lesson, as_version=4).cells[0].source
+    badge = nbformat.read(lesson, 4).cells[0].source
     assert ("https://colab.research.google.com/github/mirror-org/course/blob/main/"
             "notebooks/03_mnist_first_cnn.ipynb") in badge and REPOSITORY not in badge
-    assert f'"https://github.com/mirror-org/course/archive/v{__version__}.tar.gz"' \
-        in setup_cell(lesson)
+    assert f'"https://github.com/mirror-org/course/archive/v{__version__}.tar.gz"' in setup_cell(lesson)
     assert "github.com/mirror-org/course" in (tmp_path / "site" / "_config.yml").read_text()
-    assert markdown_after_the_badge(lesson) == other_links, "only the badge cell may change"
+    assert markdown() == other_links, "only the badge cell may change"
 
 
 def test_a_new_version_is_fetched_by_every_setup_cell(lesson, tmp_path):
@@ -60,9 +54,7 @@ def test_a_new_version_is_fetched_by_every_setup_cell(lesson, tmp_path):
 
 
 def code_hash(*sources):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
-    return notebook.code_sha256(nb)
+    return notebook.code_sha256(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources]))
 
 
 def test_code_hash_ignores_comments_and_layout():
@@ -79,9 +71,9 @@ def test_code_hash_sees_every_change_to_the_code(changed):
     assert code_hash(changed) != code_hash("x = f(1, 2)\nif x:\n    y = 3\nz = 4")
 
 
-RESULT = {"dataset": "mnist", "data_source": "", "epochs": 1, "batch_size": 128,
-          "train_seconds": 2.0, "test_accuracy": 0.95, "test_loss": 0.2,
-          "train_samples": 100, "train_gflop_per_sample": 0.001}
+RESULT = {"dataset": "mnist", "data_source": "", "epochs": 1, "batch_size": 128, "train_seconds": 2.0,
+          "test_accuracy": 0.95, "test_loss": 0.2, "val_accuracy": 0.94, "train_samples": 100,
+          "train_gflop_per_sample": 0.001}
 SPREAD = {"floor": 0.97, "mean": 0.97, "sd": 0.001, "seeds": [1, 2, 3]}
 TIMES = {"notebook_times.json": {"02_mnist_mlp.ipynb": 5.0}}
 FIGURES = {**TIMES, "results.json": {"B1": RESULT}}
@@ -89,22 +81,17 @@ FIGURES = {**TIMES, "results.json": {"B1": RESULT}}
 
 @pytest.mark.parametrize("files, argv, reason", [
     ({}, ["--skip-quick"], "the full run failed (exit 1, see above)"),
-    (TIMES, ["--skip-full"], "the quick test suite failed (see above); fix it, or bench with "
-                             "--skip-quick"),
-    ({}, ["--skip-full", "--skip-quick"], "figures/notebook_times.json is missing: run `make "
-                                          "run` first"),
+    (TIMES, ["--skip-full"], "the quick test suite failed (see above); fix it, or bench with --skip-quick"),
+    ({}, ["--skip-full", "--skip-quick"], "figures/notebook_times.json is missing: run `make run` first"),
     ({**FIGURES, "seeds.json": "{"}, ["--skip-full", "--skip-quick"], "seeds.json is not valid JSON"),
     ({**FIGURES, "seeds.json": {"X9": SPREAD}}, ["--skip-full", "--skip-quick"],
      "'X9' is not a model of the course: coursekit/course.toml"),
 ])
-def test_bench_names_what_failed_and_writes_nothing(tmp_path, monkeypatch, capsys, files, argv,
-                                                    reason):
-    from tools import run_notebooks
-
+def test_bench_names_what_failed_and_writes_nothing(tmp_path, monkeypatch, capsys, files, argv, reason):
     for name, content in files.items():
         (tmp_path / name).write_text(content if isinstance(content, str) else json.dumps(content))
     monkeypatch.setattr(bench, "FIGURES", tmp_path)
-    monkeypatch.setattr(run_notebooks, "main", lambda argv: 1)
+    monkeypatch.setattr(seeds.run_notebooks, "main", lambda argv: 1)
     monkeypatch.setattr(bench, "time_quick_suite", lambda: None)
     monkeypatch.setattr(bench, "matmul_gflops", lambda dtype: 300.0)  # no need to measure
     assert bench.main(argv) == 1
@@ -114,29 +101,45 @@ def test_bench_names_what_failed_and_writes_nothing(tmp_path, monkeypatch, capsy
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(files)
 
 
-def test_distance_to_peak_bounds_the_course_by_its_slow_models():
-    results = {  # 400 GFLOP in 1 s, 300 GFLOP in 3 s, and a model without recorded work
-        "fast": {"train_gflop_per_sample": 0.004, "train_samples": 50_000, "epochs": 2, "train_seconds": 1.0},
-        "slow": {"train_gflop_per_sample": 0.002, "train_samples": 50_000, "epochs": 3, "train_seconds": 3.0},
-        "untimed": {"epochs": 1, "train_seconds": 9.0},
-    }
-    assert bench.distance_to_peak(results, peak=350.0) == (
-        "At 100% of the float32 rate this training work would take 2 s. The models below "
-        "half that rate (slow) took 3 s on their own: even if every other model trained in "
-        "no time, the course would reach at most 67% of the rate.")
-    assert bench.distance_to_peak(results, peak=150.0) == (
-        "At 100% of the float32 rate this training work would take 5 s.")
+TRAINED = {  # 400 GFLOP in 1 s, 300 GFLOP in 3 s, and a model without recorded work
+    "B1": {**RESULT, "precision": "mixed_bfloat16", "train_gflop_per_sample": 0.004, "train_samples": 50_000, "epochs": 2, "train_seconds": 1.0},
+    "B2": {**RESULT, "train_gflop_per_sample": 0.002, "train_samples": 50_000, "epochs": 3, "train_seconds": 3.0},
+    "B3": {**RESULT, "train_gflop_per_sample": 0, "train_seconds": 9.0}}
 
 
-def test_bench_says_how_each_rate_was_taken_and_whose_number_each_floor_is():
-    assert bench.rate_drift(300.0, 340.0) == (
-        " (the mean of 300 before the notebooks and 340 after them: the machine's load moved it by 12%)")
-    assert bench.rate_drift(None, 340.0) == " (measured once: this bench reused the notebooks' last full run)"
-    assert bench.both_ends(1300.0, 1420.0) == "1300 before, 1420 after; "
-    assert bench.both_ends(None, 1420.0) == ""
-    assert bench.floor_note("B2", SPREAD) == " (floor: the course's target 0.97)"
-    assert bench.floor_note("B1", {**SPREAD, "floor": 0.9224}) == " (floor: the tutorial's 0.9224)"
-    assert bench.floor_note("B1", None) == ""
+@pytest.mark.parametrize("before, after, says", [
+    ({"float32": 300.0, "bfloat16": 1300.0}, {"float32": 400.0, "bfloat16": 1420.0}, [
+        "**350 GFLOP/s** (the mean of 300 before the notebooks and 400 after them: the machine's load "
+        "moved it by 29%); bfloat16: 1360 GFLOP/s (1300 before, 1420 after; 3.9x the float32 rate)",
+        "| B1 | mixed_bfloat16 | 2 | 50000 | 400 | 1.0 | 400.0 | 114% | 29% | 0.9500 | 0.9700 ± 0.0010 "
+        "(3 seeds) (floor: the tutorial's 0.9224) |", "| B3 |  | 1 | 100 |  | 9.0 |  |  |  | 0.9500 | - |",
+        "| **all** | | | | **700** | **4** | **175.0** | **50%** | | | |",
+        "At 100% of the float32 rate this training work would take 2 s. The models below half that rate "
+        "(B2) took 3 s on their own: even if every other model trained in no time, the course would "
+        "reach at most 67% of the rate.", "**95 s** (1.6 min)"]),
+    ({}, {"float32": 150.0, "bfloat16": 300.0}, [
+        "**150 GFLOP/s** (measured once: this bench reused the notebooks' last full run); bfloat16: "
+        "300 GFLOP/s (2.0x the float32 rate)", "At 100% of the float32 rate this training work would "
+        "take 5 s.\n"]),
+])
+def test_bench_reports_throughput_against_the_measured_rates_and_its_bound(monkeypatch, before, after, says):
+    monkeypatch.setattr(coursekit.precision, "gpus", lambda: [])  # without starting TensorFlow
+    text = bench.report(TRAINED, {"B1": SPREAD}, {"02_mnist_mlp.ipynb": 60.0},
+                        {"02_mnist_mlp.ipynb": 90.0}, before, after, 95.0 if before else None)
+    assert [s for s in says if s not in text] == [] and ("**95 s**" in text) == bool(before)
+
+
+def test_readme_tables_are_rewritten_between_their_markers_only():
+    readme = ("intro\n<!-- results:start -->\nold\n<!-- results:end -->\nmiddle\n"
+              "<!-- times:start -->\n<!-- times:end -->\nend\n")
+    new = update_readme.updated_readme(readme, {"B1": RESULT}, {"B1": SPREAD}, {"02_mnist_mlp.ipynb": 90})
+    assert new.startswith("intro\n<!-- results:start -->\n<!-- generated by") and "old" not in new
+    assert "| **0.9500** | 0.9700 ± 0.0010 (3 seeds) | 1 | 128 | 2 s |\n<!-- results:end -->\nmiddle" in new
+    assert re.search(r"\n\| 02 \| \d+ min \| 1\.5 min \| [-\d.]+ min? \|\n", new)
+    assert new.endswith("<!-- times:end -->\nend\n")
+    assert update_readme.updated_readme(new, {"B1": RESULT}, {"B1": SPREAD}, {"02_mnist_mlp.ipynb": 90}) == new
+    with pytest.raises(SystemExit, match="needs the markers <!-- times:start --> and <!-- times:end -->"):
+        update_readme.updated_readme(readme.replace("<!-- times:start -->", ""), {}, {})
 
 
 @pytest.mark.parametrize("name, text, says", [
@@ -159,11 +162,33 @@ def test_update_readme_names_a_damaged_file_or_unknown_model_and_the_fix(tmp_pat
     assert (tmp_path / "README.md").read_bytes() == before
 
 
+@pytest.mark.parametrize("candidate", [[], ["--set", "LR=0.1"]])
+def test_seeds_records_every_seed_and_a_candidate_run_shows_no_test_accuracy(tmp_path, monkeypatch,
+                                                                            capsys, candidate):
+    accuracies, asked = iter([0.93, 0.95]), []
+
+    def execute(path, parameters, figures, solutions):  # lesson 02 trains B1 (and E1, say: left out)
+        asked.append((path.name, parameters, solutions))
+        entry = {**RESULT, "test_accuracy": next(accuracies), "val_accuracy": parameters["SEED"] / 10}
+        return None, {"results": {"B1": entry, "E1": RESULT}}, 1.0
+
+    monkeypatch.setattr(seeds.run_notebooks, "execute", execute)
+    out = tmp_path / "candidate.json"
+    assert seeds.main(["02_mnist_mlp.ipynb", "--seeds", "1", "2", "--out", str(out), *candidate]) == 0
+    settings = {"LR": 0.1} if candidate else {}
+    assert asked == [("02_mnist_mlp.ipynb", {**settings, "SEED": seed}, False) for seed in (1, 2)]
+    assert json.loads(out.read_text()) == {"B1": {
+        "seeds": [1, 2], "test_accuracy": [0.93, 0.95], "val_accuracy": [0.1, 0.2], "mean": 0.94,
+        "sd": 0.0141, "min": 0.93, "floor": 0.9224, **({"settings": settings} if candidate else {})}}
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[1].startswith("02_mnist_mlp.ipynb, seed 2: B1 validation 0.2000 (")
+    assert printed[2:] == ([] if candidate else ["B1: mean 0.9400 ± 0.0141 (min 0.9300) meets the floor 0.9224"])
+
+
 def test_seeds_names_a_damaged_seeds_file(tmp_path, monkeypatch, capsys):
     (tmp_path / "seeds.json").write_text("<<<<<<< HEAD\n")
     monkeypatch.setattr(seeds, "SEEDS_FILE", tmp_path / "seeds.json")
-    monkeypatch.setattr(seeds.run_notebooks, "execute",
-                        lambda *args, **kwargs: (None, {"results": {"B1": RESULT}}, 1.0))
+    monkeypatch.setattr(seeds.run_notebooks, "execute", lambda *a, **k: (None, {"results": {"B1": RESULT}}, 1.0))
     assert seeds.main(["02_mnist_mlp.ipynb", "--seeds", "1"]) == 1
     assert "seeds.json holds git merge-conflict markers" in capsys.readouterr().err
     assert (tmp_path / "seeds.json").read_text() == "<<<<<<< HEAD\n"
