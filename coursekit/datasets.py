@@ -1,10 +1,6 @@
-"""The datasets as ``keras.datasets.<name>.load_data()`` returns them, from verified files.
-
-With ``COURSE_DATA_DIR`` set, the publishers' files are read from that folder; otherwise the
-official files are downloaded as Keras does, into ``~/.keras/datasets``. Every file is checked
-by SHA-256 before a byte of it is parsed, then what it holds (sizes, shapes, labels, pixels
-that look like the dataset), so that a hand-made SHA256SUMS cannot vouch for a wrong file.
-"""
+"""The datasets as ``keras.datasets.<name>.load_data()`` returns them: from the folder
+``COURSE_DATA_DIR`` names, or downloaded as Keras does. Every file is checked by SHA-256 before
+it is parsed, then what it holds, so that a hand-made SHA256SUMS cannot vouch for a wrong file."""
 
 import gzip
 import hashlib
@@ -32,10 +28,8 @@ __all__ = ["DATASETS", "load_data", "loaded_from"]
 _MNIST_BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 
-# SHA-256 of the publishers' own files. For MNIST and Fashion-MNIST the publishers list
-# MD5s (yann.lecun.com, zalandoresearch/fashion-mnist); these SHA-256s were computed
-# from files whose MD5 matches those lists. The npz and CIFAR-10 hashes are the ones
-# Keras itself checks.
+# The publishers' files: Keras checks the npz's and CIFAR-10's; the others are of files whose
+# MD5 matches the publishers' lists (yann.lecun.com, zalandoresearch/fashion-mnist).
 _OFFICIAL_SHA256 = {
     "mnist": {
         "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
@@ -89,16 +83,13 @@ def _inside(path: Path, root: Path) -> Path:
 
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_OTHER_HASHES = {32: " (an MD5: use sha256sum, not md5sum)",
+                 40: " (a SHA-1: use sha256sum, not sha1sum)"}
 _REGENERATE = "Regenerate it in the data folder with `sha256sum */* > SHA256SUMS`."
 
 
 def _read_manifest(data_dir: Path) -> dict[str, str]:
-    """``SHA256SUMS`` as {<folder>/<file>: hash}, empty if there is none.
-
-    Takes what shells write: ``<hash>  <path>``, ``<hash> *<path>`` or BSD's ``SHA256
-    (<path>) = <hash>``, any line ends, UTF-8 with or without a mark and UTF-16 (PowerShell
-    5's redirect) with or without one; a line that is none of these says what is wrong.
-    """
+    """``SHA256SUMS`` as {<folder>/<file>: hash} ({} if none), in any form a shell writes."""
     manifest = _inside(data_dir / "SHA256SUMS", data_dir)
     if not manifest.is_file():
         return {}
@@ -121,21 +112,17 @@ def _read_manifest(data_dir: Path) -> dict[str, str]:
         digest, name = gnu.groups() if gnu else bsd.groups()[::-1] if bsd else ("", "")
         # the path as <folder>/<file>: Windows separators and leading ./ removed
         name = re.sub(r"^(\./)+", "", (name or "").strip().replace("\\", "/"))
-        digest, problem = digest.lower(), None
-        if not (gnu or bsd):
-            problem = "expected '<sha256>  <folder>/<file>' as written by `sha256sum`"
-        elif len(digest) != 64:
-            kind = {32: " (an MD5: use sha256sum, not md5sum)",
-                    40: " (a SHA-1: use sha256sum, not sha1sum)"}.get(len(digest), "")
-            problem = f"the hash has {len(digest)} hex digits, a SHA-256 has 64{kind}"
-        elif not name:
-            problem = "the hash is followed by no file name"
-        elif re.search(r"\s", name):
-            problem = "more than one word follows the hash; a line lists one file"
-        elif name.startswith("/") or re.match(r"[A-Za-z]:", name) or ".." in name.split("/"):
-            problem = "the path leaves the data folder; list <folder>/<file> inside it"
-        elif entries.get(name, digest) != digest:
-            problem = f"{name} is listed with another hash on line {lines[name]}"
+        digest = digest.lower()
+        problem = next((message for wrong, message in (
+            (not (gnu or bsd), "expected '<sha256>  <folder>/<file>' as written by `sha256sum`"),
+            (len(digest) != 64, f"the hash has {len(digest)} hex digits, a SHA-256 has 64"
+                                f"{_OTHER_HASHES.get(len(digest), '')}"),
+            (not name, "the hash is followed by no file name"),
+            (re.search(r"\s", name), "more than one word follows the hash; a line lists one file"),
+            (name.startswith("/") or re.match(r"[A-Za-z]:", name) or ".." in name.split("/"),
+             "the path leaves the data folder; list <folder>/<file> inside it"),
+            (entries.get(name, digest) != digest,
+             f"{name} is listed with another hash on line {lines.get(name)}")) if wrong), None)
         if problem:
             raise DataError(f"{manifest}, line {number}: {problem}; found {line!r}. "
                             f"{_REGENERATE}")
@@ -149,8 +136,7 @@ def _verify_file(path: Path, folder: str, manifest: dict[str, str]) -> str:
         raise DataError(
             f"{path} is missing. Copy the {folder} files into {path.parent} (see "
             f"README, 'Data'), or unset {DATA_ENV} to download the official files.")
-    actual = _sha256_of(path)
-    official = _OFFICIAL_SHA256.get(folder, {}).get(path.name)
+    actual, official = _sha256_of(path), _OFFICIAL_SHA256.get(folder, {}).get(path.name)
     if actual == official:
         return "official"
     if actual in _OFFICIAL_FILE_BY_HASH:
@@ -215,8 +201,8 @@ _CIFAR_BATCH_BYTES = 32 << 20
 
 
 def _bounded_array(*args) -> np.ndarray:
-    """NumPy's pickled ``_reconstruct(ndarray, shape, dtype)`` or ``ndarray(shape, dtype)``:
-    an empty array to fill, refused past a batch's size."""
+    """What NumPy's pickles call, ``_reconstruct(ndarray, shape, dtype)`` or ``ndarray(shape,
+    dtype)``: an empty array to fill, refused past a batch's size."""
     shape, dtype = args[-2:]
     if math.prod(shape) * np.dtype(dtype).itemsize > _CIFAR_BATCH_BYTES:
         raise pickle.UnpicklingError(f"refusing to build an array of shape {shape}, "
@@ -239,32 +225,25 @@ class _ArrayUnpickler(pickle.Unpickler):
 
 
 def _read_cifar10_archive(path: Path):
-    """A hash-checked ``cifar-10-python`` tar.gz, exactly as ``keras.datasets.cifar10`` reads it.
-
-    Each batch is bounded before it is unpickled (its size, every array it builds) and
-    checked: 3,072 bytes per image and one label each, pixels that look like photographs,
-    no batch a copy of another. Any failure names the archive and the fix.
-    """
+    """A hash-checked ``cifar-10-python`` tar.gz as ``keras.datasets.cifar10`` reads it; each
+    batch bounded before it is unpickled, then checked: shapes, photographs' pixels, no copy."""
     fix = "Copy the archive again from the original source."
     batches, seen = {}, {}
     try:
         with tarfile.open(path, "r:gz") as archive:
             for count, member in enumerate(archive):  # member by member, as stored
                 if count > 64 or member.size > _CIFAR_BATCH_BYTES:
-                    raise DataError(f"{path} is not the CIFAR-10 archive: it holds "
-                                    f"{member.name} ({member.size:,} bytes, entry {count + 1}"
-                                    f"), where CIFAR-10's holds 9 entries of at most 31 MB. "
-                                    f"{fix}")
+                    raise DataError(f"{path} is not the CIFAR-10 archive: it holds {member.name} "
+                                    f"({member.size:,} bytes, entry {count + 1}), where "
+                                    f"CIFAR-10's holds 9 entries of at most 31 MB. {fix}")
                 name = member.name.removeprefix("cifar-10-batches-py/")
                 if name not in _CIFAR_BATCHES or not member.isfile():
                     continue
                 record = _ArrayUnpickler(archive.extractfile(member), encoding="bytes").load()
                 images, labels = record[b"data"], np.asarray(record[b"labels"], np.uint8)
-                if (not isinstance(images, np.ndarray) or images.dtype != np.uint8
-                        or images.shape != (len(labels), 3072)):
-                    raise ValueError(f"{member.name} holds {getattr(images, 'shape', images)} "
-                                     f"{getattr(images, 'dtype', '')} for {len(labels)} labels"
-                                     f"; a batch holds 3,072 bytes per image")
+                if getattr(images, "dtype", None) != np.uint8 or images.shape != (len(labels), 3072):
+                    raise ValueError(f"{member.name} holds {getattr(images, 'shape', images)} for "
+                                     f"{len(labels)} labels; a batch holds 3,072 bytes per image")
                 sample = images[::10].astype(np.float32)  # 1,000 images across the batch
                 mean, spread = float(sample.mean()), float(sample.std())
                 if not (64 < mean < 192 and spread > 32):
@@ -277,9 +256,8 @@ def _read_cifar10_archive(path: Path):
                                     f"{seen[digest]}; CIFAR-10's six batches all differ. {fix}")
                 seen[digest] = member.name
                 batches[name] = images.reshape(-1, 3, 32, 32), labels
-    except (EOFError, OSError, zlib.error, tarfile.TarError, pickle.UnpicklingError,
-            ValueError, KeyError, IndexError, TypeError, AttributeError,
-            OverflowError) as error:
+    except (EOFError, OSError, zlib.error, tarfile.TarError, pickle.UnpicklingError, ValueError,
+            KeyError, IndexError, TypeError, AttributeError, OverflowError) as error:
         raise DataError(f"{path} cannot be decoded as the CIFAR-10 python archive "
                         f"({type(error).__name__}: {error}). It is damaged or cut short: copy "
                         f"it again from the original source.") from error
@@ -292,40 +270,32 @@ def _read_cifar10_archive(path: Path):
             (x_test.transpose(0, 2, 3, 1), y_test.reshape(-1, 1)))
 
 
-# What a dataset is: its sizes, image shape, and for MNIST and Fashion-MNIST (which share
-# their file names and sizes) a cheap fingerprint of the pixels and labels. The share of
-# non-zero pixels in the first 1,000 images is 0.18-0.20 for MNIST's digits and 0.49-0.50
-# for Fashion-MNIST's clothes (measured over 100, 1,000 and all images of either split),
-# so 1/3 tells them apart with a wide margin; only Fashion-MNIST has exactly as many images
-# of each class. CIFAR-10's pixels are checked per batch as the archive is read.
+# What a dataset is, and for MNIST and Fashion-MNIST (same file names and sizes) a fingerprint:
+# the share of non-zero pixels in the first 1,000 images is 0.18-0.20 for MNIST's digits,
+# 0.49-0.50 for Fashion-MNIST's clothes (measured over 100, 1,000 and all images of either
+# split), and only Fashion-MNIST has as many images of each class. CIFAR-10's: per batch.
 _FINGERPRINT_IMAGES, _NONZERO_SPLIT = 1_000, 1 / 3
-_EXPECTED = {name: SimpleNamespace(train=train, test=10_000, image=image, fashion=fashion)
-             for name, train, image, fashion in (("mnist", 60_000, (28, 28), False),
-                                                 ("fashion_mnist", 60_000, (28, 28), True),
-                                                 ("cifar10", 50_000, (32, 32, 3), None))}
+_EXPECTED = {name: SimpleNamespace(train=train, test=10_000, image=image, label=label,
+                                   fashion=fashion)
+             for name, train, image, label, fashion in (
+                 ("mnist", 60_000, (28, 28), (), False),
+                 ("fashion_mnist", 60_000, (28, 28), (), True),
+                 ("cifar10", 50_000, (32, 32, 3), (1,), None))}
 
 
 def _check_arrays(name: str, arrays, paths: list[Path], fix: str) -> None:
-    """Refuse arrays that are not dataset ``name``'s, though their files hash right.
-
-    ``paths``: the files of x_train, y_train, x_test and y_test.
-    """
+    """Refuse arrays that are not dataset ``name``'s, though their files (``paths``: x_train's,
+    y_train's, x_test's, y_test's) hash right."""
     expected, title = _EXPECTED[name], DATASET_TITLES[name]
     for split, count, (x, y), x_file, y_file in zip(
             ("train", "test"), (expected.train, expected.test), arrays, paths[::2], paths[1::2]):
-        if x.ndim != 1 + len(expected.image) or x.shape[1:] != expected.image:
-            kind = " (that is labels, not images: are the files swapped?)" if x.ndim == 1 else ""
-            raise DataError(f"{x_file} holds an array of shape {x.shape}{kind}; {title}'s "
-                            f"{split} images are {count:,} x {expected.image}. {fix}")
-        if y.ndim != 1 and y.shape[1:] != (1,):
-            raise DataError(f"{y_file} holds an array of shape {y.shape}; {title}'s {split} "
-                            f"labels are one number per image (are the images and labels "
-                            f"files swapped?). {fix}")
-        if len(x) != count or len(y) != count:
-            raise DataError(
-                f"{title} has {count:,} {split} images, each with a label; found {len(x):,} "
-                f"images in {x_file} and {len(y):,} labels in {y_file}. A file is from the "
-                f"other split or another dataset. {fix}")
+        for file, array, shape, what in ((x_file, x, expected.image, "images"),
+                                         (y_file, y, expected.label, "labels")):
+            if array.shape != (count, *shape):
+                hint = ("are the images and labels files swapped?" if array.ndim != 1 + len(shape)
+                        else "is it from the other split or another dataset?")
+                raise DataError(f"{file} holds an array of shape {array.shape}; {title}'s {split} "
+                                f"{what} have shape {(count, *shape)} ({hint}). {fix}")
         if int(y.max()) > 9:
             raise DataError(f"{y_file} holds the label {int(y.max())}; {title}'s labels are "
                             f"0 to 9. {fix}")
@@ -346,11 +316,7 @@ def _check_arrays(name: str, arrays, paths: list[Path], fix: str) -> None:
 
 
 def _download_verified(url: str, destination: Path, sha256: str) -> Path:
-    """Download ``url`` to ``destination`` unless a verified copy is already there.
-
-    The bytes land under a temporary name, renamed only once their hash matches, so an
-    interrupted download never looks like a complete file.
-    """
+    """``url`` at ``destination``, verified: renamed into place only once its hash matches."""
     if destination.is_file():
         if _sha256_of(destination) == sha256:
             return destination
@@ -421,11 +387,8 @@ def _load_online(name: str):
 
 
 def load_data(name: str):
-    """``keras.datasets.<name>.load_data()``, from a verified local folder when one is set.
-
-    Returns ``(x_train, y_train), (x_test, y_test)`` with Keras's shapes and dtypes,
-    and prints one line saying where the data came from.
-    """
+    """``keras.datasets.<name>.load_data()``: ``(x_train, y_train), (x_test, y_test)``, from a
+    verified local folder when one is set; prints where they came from."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
     data_dir = data_dir_setting()

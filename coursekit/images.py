@@ -1,8 +1,6 @@
-"""Checks a folder of images laid out for ``keras.utils.image_dataset_from_directory``.
-
-Run before Keras reads the folder (lesson 08), so that a learner's own drawings fail with a
-message naming the file and the fix, not a TensorFlow traceback or a silently wrong dataset.
-"""
+"""Checks a folder of images laid out for ``keras.utils.image_dataset_from_directory`` before
+Keras reads it (lesson 08), so that a learner's own drawings fail with a message naming the
+file and the fix, not a TensorFlow traceback or a silently wrong dataset."""
 
 import io
 import os
@@ -30,6 +28,7 @@ _ROWS_PER_CHUNK = 256
 _READERS = ("TensorFlow (which Keras trains with) and Pillow (keras.utils.load_img, lesson "
             "08's own loader)")
 _DAMAGED = "Save the drawing again as PNG, or delete the file."
+_FLATTEN = "Flatten it onto a white background (save it with no transparency)."
 
 
 @dataclass
@@ -81,50 +80,41 @@ def _hidden_image_error(path: Path, root: Path, name: str) -> DataError:
                      f"extension, hidden or not, as an image of '{name}'. {fix}")
 
 
-def _class_folders(split_dir: Path) -> list[str]:
-    """The class folders Keras will list; a link that loops back is refused, not a class."""
-    for link in (p for p in split_dir.iterdir() if p.is_symlink()):
-        try:  # a link that leads nowhere Keras skips, as we do
-            looped = split_dir.resolve().is_relative_to(link.resolve(strict=True))
-        except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop
-            looped = isinstance(error, RuntimeError)
-        if looped:
-            raise DataError(f"{link} is a symbolic link that loops back to a folder holding "
-                            f"it: Keras would read it as a class. Remove the link: rm {link}")
-    return sorted(p.name for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
 def _layout_hint(root: Path, split: str) -> str:
     """Why ``root/split`` might be missing, in the common cases."""
     subfolders = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
     if len(subfolders) == 1 and (subfolders[0] / split).is_dir():
         return f" The zip seems to have unpacked into an extra folder: use {subfolders[0]} instead."
-    if subfolders and any(f.suffix.lower() in KERAS_IMAGE_EXTENSIONS
-                          for sub in subfolders for f in sub.iterdir() if f.is_file()):
+    if any(f.suffix.lower() in KERAS_IMAGE_EXTENSIONS
+           for sub in subfolders for f in sub.iterdir() if f.is_file()):
         return (" Its subfolders hold images directly: this looks like one split (train or "
                 "test) rather than the folder above them.")
     return ""
 
 
-def _pillow_disagrees(image, keras_pixels, tolerance: int, has_alpha: bool) -> str:
-    """'pixels' if ``keras.utils.load_img`` (Pillow, to RGB) sees other pixels than Keras,
-    'hidden' if alpha hides colour that dropping it would show, else ''.
+def _seen_apart(image, keras_pixels, tolerance: int, has_alpha: bool) -> str:
+    """How ``keras.utils.load_img`` (Pillow, to RGB) sees ``image`` otherwise than Keras, or
+    that dropping alpha shows a hidden colour; '' if neither.
 
     ``tolerance``: 48 levels for JPEG, whose decoders round apart (by up to 20 measured).
     Strip by strip, so a large image costs a few MB, not gigabytes.
     """
     width, height = image.size
+    apart = (f"has transparent pixels, which {_READERS} read differently. {_FLATTEN}" if has_alpha
+             else f"is a {image.format} image (mode {image.mode}) that {_READERS} decode to "
+                  f"different pixels. Save it as an 8-bit PNG.")
     if keras_pixels.shape != (height, width, 3):
-        return "pixels"
+        return apart
     for top in range(0, height, _ROWS_PER_CHUNK):
         part = image.crop((0, top, width, min(top + _ROWS_PER_CHUNK, height)))
         rows = np.asarray(part.convert("RGB"), np.int16)
         if np.abs(rows - keras_pixels[top:top + _ROWS_PER_CHUNK]).max() > tolerance:
-            return "pixels"
+            return apart
         if has_alpha:  # Keras drops the alpha channel: the colour under it shows
             rgba = np.asarray(part.convert("RGBA"), np.float32)
             if (np.abs(255 - rgba[..., :3]) * (1 - rgba[..., 3:] / 255)).max() > 32:
-                return "hidden"
+                return (f"has transparent pixels: Keras drops the alpha channel, so the colour "
+                        f"hidden under them would show. {_FLATTEN}")
     return ""
 
 
@@ -147,6 +137,32 @@ def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
                 fmt, mode, size = image.format, image.mode, image.size
                 has_alpha = mode in _ALPHA_MODES or "transparency" in image.info
                 animated = getattr(image, "is_animated", False)  # finds frame 2, decodes none
+        if fmt not in _KERAS_IMAGE_FORMATS:
+            raise DataError(f"{path} is a {fmt} file under an image name; Keras reads only "
+                            f"PNG, JPEG, GIF and BMP. Convert it to PNG.")
+        if size[0] * size[1] > MAX_IMAGE_PIXELS:
+            raise DataError(f"{path} is {size[0]}x{size[1]} pixels. {too_big}")
+        if animated:
+            raise DataError(f"{path} is an animated {fmt} (more than one frame): Keras would "
+                            f"train on its first frame only (a GIF's after decoding every "
+                            f"frame, on each read). Save the one drawing as a still PNG.")
+        data = path.read_bytes()
+        if data.startswith(_IMAGE_SIGNATURES[0]) and data[24:25] == b"\x10":
+            raise DataError(f"{path} is a 16-bit PNG, which {_READERS} read differently "
+                            f"(TensorFlow scales it to 8 bits, Pillow does not). Save it as "
+                            f"an 8-bit PNG.")
+        import tensorflow as tf  # only now: a refused header costs no TensorFlow
+
+        try:  # Pillow forgives what TensorFlow refuses (a PNG chunk's wrong checksum, for one)
+            keras_pixels = tf.image.decode_image(data, channels=3, expand_animations=False)
+        except (tf.errors.OpError, ValueError) as error:
+            message = re.sub(r"\{\{.*?\}\}|\[Op:\w+\]", "",
+                             getattr(error, "message", str(error))).strip().splitlines()[0]
+            raise DataError(f"{path} is a damaged image: TensorFlow, which Keras uses to read "
+                            f"images, cannot decode it ({message}), so training would stop on "
+                            f"it. {_DAMAGED}") from error
+        with Image.open(io.BytesIO(data)) as image:
+            apart = _seen_apart(image, keras_pixels.numpy(), 48 if fmt == "JPEG" else 0, has_alpha)
     except Image.DecompressionBombError as error:
         raise DataError(f"{path} is far too large an image ({error}). {too_big}") from error
     except UnidentifiedImageError as error:
@@ -161,43 +177,8 @@ def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
         raise
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise DataError(f"{path} is a damaged image ({error}). {_DAMAGED}") from error
-    if fmt not in _KERAS_IMAGE_FORMATS:
-        raise DataError(f"{path} is a {fmt} file under an image name; Keras reads only "
-                        f"PNG, JPEG, GIF and BMP. Convert it to PNG.")
-    if size[0] * size[1] > MAX_IMAGE_PIXELS:
-        raise DataError(f"{path} is {size[0]}x{size[1]} pixels. {too_big}")
-    if animated:
-        raise DataError(f"{path} is an animated {fmt} (more than one frame): Keras would "
-                        f"train on its first frame only (a GIF's after decoding every frame, "
-                        f"on each read). Save the one drawing as a still PNG.")
-    import tensorflow as tf  # only now: a refused header costs no TensorFlow
-
-    data = path.read_bytes()
-    try:  # Pillow forgives what TensorFlow refuses (a PNG chunk's wrong checksum, for one)
-        keras_pixels = tf.image.decode_image(data, channels=3, expand_animations=False).numpy()
-    except (tf.errors.OpError, ValueError) as error:
-        message = re.sub(r"\{\{.*?\}\}|\[Op:\w+\]", "",
-                         getattr(error, "message", str(error))).strip().splitlines()[0]
-        raise DataError(f"{path} is a damaged image: TensorFlow, which Keras uses to read "
-                        f"images, cannot decode it ({message}), so training would stop on "
-                        f"it. {_DAMAGED}") from error
-    problem = "16-bit" if data.startswith(_IMAGE_SIGNATURES[0]) and data[24:25] == b"\x10" else ""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            problem = problem or _pillow_disagrees(image, keras_pixels, 48 if fmt == "JPEG"
-                                                   else 0, has_alpha)
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise DataError(f"{path} is a damaged image ({error}). {_DAMAGED}") from error
-    flatten = "Flatten it onto a white background (save it with no transparency)."
-    if problem:
-        raise DataError(f"{path} " + {
-            "16-bit": f"is a 16-bit PNG, which {_READERS} read differently (TensorFlow "
-                      f"scales it to 8 bits, Pillow does not). Save it as an 8-bit PNG.",
-            "hidden": f"has transparent pixels: Keras drops the alpha channel, so the colour "
-                      f"hidden under them would show. {flatten}",
-            "pixels": f"has transparent pixels, which {_READERS} read differently. {flatten}"
-                      if has_alpha else f"is a {fmt} image (mode {mode}) that {_READERS} "
-                      f"decode to different pixels. Save it as an 8-bit PNG."}[problem])
+    if apart:
+        raise DataError(f"{path} {apart}")
     if mode != "RGB":  # the note on what Keras converts, for an example's name
         found.setdefault(f"{mode} image(s) (e.g. {{}}) will be read as RGB", []).append(path)
     if size != (image_size[1], image_size[0]):
@@ -207,13 +188,11 @@ def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
 
 def check_image_folder(path: Path, splits=("train", "test"),
                        image_size: tuple[int, int] = (24, 24)) -> ImageFolderReport:
-    """Check a folder laid out as ``<split>/<class>/<image>`` before Keras reads it.
-
-    Stops with :class:`DataError`, naming the file or folder and the fix, on anything that
-    would stop training or make Keras train on other images than lesson 08 shows; returns
-    the classes, the image counts, what ``image_dataset_from_directory(...,
-    color_mode="rgb", image_size=image_size)`` will convert and which files it will skip.
-    """
+    """Check a folder laid out as ``<split>/<class>/<image>`` before Keras reads it: stop with
+    :class:`DataError` (the file and the fix) on anything that would stop training or have
+    Keras train on other images than lesson 08 shows, else report the classes, the counts, and
+    what ``image_dataset_from_directory(..., color_mode="rgb", image_size=image_size)`` will
+    convert or skip."""
     try:
         return _check_folder(Path(path), splits, image_size)
     except PermissionError as error:
@@ -229,19 +208,28 @@ def _check_folder(root: Path, splits, image_size) -> ImageFolderReport:
     for split in splits:
         split_dir = root / split
         if not split_dir.is_dir():
-            raise DataError(
-                f"{root} has no {split}/ folder. Expected {split}/<class>/<image> (e.g. "
-                f"{split}/circle/1.png) for each of {', '.join(s + '/' for s in splits)}."
-                + _layout_hint(root, split))
+            raise DataError(f"{root} has no {split}/ folder. Expected {split}/<class>/<image> "
+                            f"(e.g. {split}/circle/1.png) for each of "
+                            f"{', '.join(s + '/' for s in splits)}.{_layout_hint(root, split)}")
         loose = [p.name for p in split_dir.iterdir()
                  if p.is_file() and p.suffix.lower() in KERAS_IMAGE_EXTENSIONS]
         if loose:
             raise DataError(f"{split_dir} holds images directly ({loose[0]}, ...). Put each "
                             f"image in a subfolder named after its class, e.g. {split}/circle/.")
-        classes = classes_by_split[split] = _class_folders(split_dir)
+        for link in (p for p in split_dir.iterdir() if p.is_symlink()):
+            try:  # a link that leads nowhere Keras skips, as we do
+                looped = split_dir.resolve().is_relative_to(link.resolve(strict=True))
+            except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop
+                looped = isinstance(error, RuntimeError)
+            if looped:
+                raise DataError(f"{link} is a symbolic link that loops back to a folder holding "
+                                f"it: Keras would read it as a class. Remove the link: rm {link}")
+        classes = classes_by_split[split] = sorted(
+            p.name for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
         if len(classes) < 2:
             raise DataError(f"{split_dir} has {len(classes)} class folder(s) {classes}; a "
-                            f"classifier needs at least two, e.g. {split}/circle and {split}/triangle.")
+                            f"classifier needs at least two, e.g. {split}/circle and "
+                            f"{split}/triangle.")
         counts[split] = {}
         for name in classes:
             class_dir = split_dir / name
