@@ -1,217 +1,127 @@
-"""Lesson 08's data: the shapes generator and the image-folder checker (no training)."""
+"""The course's generated data (lessons 01, 03, 08) and the image-folder checker (no training)."""
 
-import importlib.util
-import io
-from pathlib import Path
+import importlib
+import shutil
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 import coursekit
 from coursekit import DataError
 from coursekit.paths import COURSE_ROOT
 
-REPO = COURSE_ROOT
-DATA = REPO / "data"
+DATA = COURSE_ROOT / "data"
 CLASSES = ["circle", "rectangle", "triangle"]
+SHAPES = {"shapes": {"train": 15, "test": 5}, "shapes_other_style": {"test": 30},
+          "shapes_pencil": {"test": 30}}  # folder: images per class in each split
 
 
-def load_generator():
-    spec = importlib.util.spec_from_file_location("make_shapes", REPO / "tools" / "make_shapes.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def contents(path, pattern="*.png") -> dict[str, bytes]:
+    """{name: bytes} of a file, or of every file matching ``pattern`` under a folder."""
+    files = sorted(path.rglob(pattern)) if path.is_dir() else [path]
+    return {p.relative_to(path.parent).as_posix(): p.read_bytes() for p in files if p.is_file()}
 
 
-def committed(folder: str) -> dict[str, bytes]:
-    root = DATA / folder
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.png"))}
+@pytest.mark.parametrize("tool, outputs", [("make_shapes", list(SHAPES)),
+                                           ("make_my_digit", ["my_digit.png"]),
+                                           ("make_sample_images", ["samples"])])
+def test_generator_reproduces_the_committed_files_bit_for_bit(tmp_path, tool, outputs):
+    importlib.import_module(f"tools.{tool}").main(["--out", str(tmp_path)])
+    for name in outputs:
+        made, committed = contents(tmp_path / name), contents(DATA / name)
+        changed = sorted(n for n in made.keys() | committed.keys() if made.get(n) != committed.get(n))
+        assert not changed, f"{name}: {len(changed)} files differ, e.g. {changed[:3]}"
 
 
-# ------------------------------------------------------------------------ the generator
+@pytest.mark.parametrize("folder, per_class", SHAPES.items())
+def test_committed_shapes_are_distinct_opaque_24x24_rgba_and_pass_the_checker(folder, per_class):
+    report = coursekit.check_image_folder(DATA / folder, splits=tuple(per_class))
+    assert report.counts == {split: dict.fromkeys(CLASSES, n) for split, n in per_class.items()}
+    assert report.notes == [f"{sum(per_class.values()) * 3} RGBA image(s) (e.g. "
+                            f"{next(iter(per_class))}/circle/circle_01.png) will be read as RGB"]
+    drawings = contents(DATA / folder)
+    assert len(set(drawings.values())) == len(drawings), "two drawings are identical"
+    assert all((np.asarray(Image.open(p))[..., 3] == 255).all() for p in (DATA / folder).rglob("*.png"))
 
 
-def test_generator_reproduces_the_committed_files_bit_for_bit(tmp_path):
-    load_generator().main(["--out", str(tmp_path)])
-    for folder in ("shapes", "shapes_other_style", "shapes_pencil"):
-        regenerated = {p.relative_to(tmp_path / folder).as_posix(): p.read_bytes()
-                       for p in sorted((tmp_path / folder).rglob("*.png"))}
-        assert regenerated.keys() == committed(folder).keys()
-        changed = [name for name, data in regenerated.items() if data != committed(folder)[name]]
-        assert not changed, f"{folder}: {len(changed)} files differ, e.g. {changed[:3]}"
-
-
-def test_committed_set_has_the_tutorials_shape():
-    files = committed("shapes")
-    for split, per_class in (("train", 15), ("test", 5)):
-        for name in CLASSES:
-            assert len([f for f in files if f.startswith(f"{split}/{name}/")]) == per_class
-    other = committed("shapes_other_style")
-    assert len(other) == 90 and all(f.startswith("test/") for f in other)
-    image = Image.open(io.BytesIO(files["train/circle/circle_01.png"]))
-    assert (image.format, image.mode, image.size) == ("PNG", "RGBA", (24, 24))
-    pixels = np.asarray(image)
-    assert pixels.min() == 0 and pixels.max() == 255 and (pixels[..., 3] == 255).all()
-
-
-def test_every_drawing_differs():
-    files = committed("shapes") | {"o/" + k: v for k, v in committed("shapes_other_style").items()}
-    assert len(set(files.values())) == len(files)
-
-
-# ------------------------------------------------------------------------ the checker
-
-
-def png(path: Path, size=(24, 24), mode="RGBA", colour=None) -> Path:
+def png(path, size=(24, 24), mode="RGBA", colour="white"):
+    """An image with one black pixel in the middle."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    colour = colour if colour is not None else {"L": 255, "RGB": (255,) * 3}.get(mode, (255,) * 4)
     image = Image.new(mode, size, colour)
-    stroke = {"L": 0, "RGB": (0, 0, 0)}.get(mode, (0, 0, 0, 255))
-    image.putpixel((size[0] // 2, size[1] // 2), stroke)
+    ImageDraw.Draw(image).point((size[0] // 2, size[1] // 2), "black")
     image.save(path)
-    return path
 
 
 @pytest.fixture
 def folder(tmp_path):
-    """A good little dataset: 2 train and 1 test image per class."""
-    root = tmp_path / "drawings"
-    for split, count in (("train", 2), ("test", 1)):
-        for name in CLASSES:
-            for i in range(count):
-                png(root / split / name / f"{i}.png")
-    return root
+    """A good little dataset: 2 train and 1 test image per class, in tmp_path/drawings."""
+    for name in [f"train/{c}/{i}.png" for c in CLASSES for i in (0, 1)] + [f"test/{c}/0.png" for c in CLASSES]:
+        png(tmp_path / "drawings" / name)
+    return tmp_path / "drawings"
 
 
-def test_good_folder_reports_classes_and_counts(folder):
-    report = coursekit.check_image_folder(folder)
-    assert report.classes == CLASSES
-    assert report.counts["train"] == {name: 2 for name in CLASSES}
-    assert "9 RGBA image(s)" in str(report) and "test: 3 images" in str(report)
-
-
-def test_the_committed_sets_pass():
-    assert coursekit.check_image_folder(DATA / "shapes").classes == CLASSES
-    report = coursekit.check_image_folder(DATA / "shapes_other_style", splits=("test",))
-    assert sum(report.counts["test"].values()) == 90
-
-
-def test_missing_folder(tmp_path):
-    with pytest.raises(DataError, match="nowhere.*is not a folder"):
-        coursekit.check_image_folder(tmp_path / "nowhere")
-
-
-def test_wrong_layout_no_split_folders(folder):
-    # The learner pointed at train/ itself: its subfolders hold images directly.
-    with pytest.raises(DataError, match=r"has no train/ folder.*looks like one split"):
-        coursekit.check_image_folder(folder / "train")
-
-
-def test_wrong_layout_zip_with_extra_folder(tmp_path, folder):
-    wrapper = tmp_path / "unzipped"
-    wrapper.mkdir()
-    folder.rename(wrapper / "handwriting_shape")
-    with pytest.raises(DataError, match=r"extra folder: use .*handwriting_shape"):
-        coursekit.check_image_folder(wrapper)
-
-
-def test_wrong_layout_images_not_in_class_folders(folder):
-    png(folder / "train" / "loose.png")
-    with pytest.raises(DataError, match=r"holds images directly \(loose.png"):
-        coursekit.check_image_folder(folder)
-
-
-def test_wrong_layout_classes_differ_between_splits(folder):
-    (folder / "test" / "triangle").rename(folder / "test" / "triangles")
-    with pytest.raises(DataError, match=r"same class folders"):
-        coursekit.check_image_folder(folder)
-
-
-def test_empty_class_folder(folder):
-    for image in (folder / "train" / "rectangle").iterdir():
-        image.unlink()
-    with pytest.raises(DataError, match=r"train/rectangle is empty"):
-        coursekit.check_image_folder(folder)
-
-
-def test_file_that_is_not_an_image_under_an_image_name(folder):
-    (folder / "train" / "circle" / "notes.png").write_text("my circle drawings\n")
-    with pytest.raises(DataError, match=r"circle/notes.png is not an image"):
-        coursekit.check_image_folder(folder)
-
-
-def test_other_files_are_skipped_and_named(folder):
-    (folder / "train" / "circle" / "readme.txt").write_text("drawn with a mouse\n")
-    (folder / "train" / "circle" / ".DS_Store").write_bytes(b"\0\0")
-    report = coursekit.check_image_folder(folder)
-    assert report.counts["train"]["circle"] == 2
-    assert any("skipped train/circle/readme.txt" in note for note in report.notes)
-    assert not any("DS_Store" in note for note in report.notes)
-
-
-def test_corrupt_png(folder):
-    path = folder / "test" / "triangle" / "0.png"
+def cut(path):
     path.write_bytes(path.read_bytes()[:60])  # cut off half-way, as a broken copy is
-    with pytest.raises(DataError, match=r"triangle/0.png is a damaged image"):
-        coursekit.check_image_folder(folder)
 
 
-def test_unsupported_format_under_png_name(folder):
-    Image.new("RGB", (24, 24), "white").save(folder / "train" / "circle" / "scan.png", format="TIFF")
-    with pytest.raises(DataError, match=r"scan.png is a TIFF file"):
-        coursekit.check_image_folder(folder)
+@pytest.mark.parametrize("change, checked, message", [
+    (None, "nowhere", r"nowhere is not a folder"),  # a typo in lesson 08's SHAPES_DIR
+    (lambda f: (f.parent / "file.zip").write_bytes(b"PK"), "file.zip", r"file\.zip is not a folder"),
+    (None, "drawings/train", r"has no train/ folder.*looks like one split"),
+    (lambda f: shutil.copytree(f, f.parent / "unzipped" / "handwriting_shape"), "unzipped",
+     r"extra folder: use .*handwriting_shape"),
+    (lambda f: png(f / "train" / "loose.png"), "drawings", r"holds images directly \(loose.png"),
+    (lambda f: (f / "test" / "triangle").rename(f / "test" / "triangles"), "drawings",
+     r"same class folders"),
+    (lambda f: [p.unlink() for p in (f / "train" / "rectangle").iterdir()], "drawings",
+     r"train/rectangle is empty"),
+    (lambda f: (f / "train" / "circle" / "notes.png").write_text("my circles\n"), "drawings",
+     r"circle/notes.png is not an image"),
+    (lambda f: cut(f / "test" / "triangle" / "0.png"), "drawings",
+     r"triangle/0.png is a damaged image"),
+    (lambda f: Image.new("RGB", (24, 24), "white").save(f / "train" / "circle" / "scan.png",
+                                                         format="TIFF"), "drawings",
+     r"scan.png is a TIFF file"),
+    # black strokes on a transparent black background: dropping alpha gives a black square
+    (lambda f: png(f / "train" / "triangle" / "dark.png", colour=(0, 0, 0, 0)), "drawings",
+     r"dark.png has transparent pixels.*white background"),
+], ids=["missing folder", "a file", "one split", "an extra folder", "loose images",
+        "classes differ", "empty class", "not an image", "damaged png", "tiff", "hidden ink"])
+def test_a_wrong_folder_is_refused_naming_the_file_and_the_fix(tmp_path, folder, change, checked,
+                                                                message):
+    if change:
+        change(folder)
+    before = contents(tmp_path, "*")
+    with pytest.raises(DataError, match=message):
+        coursekit.check_image_folder(tmp_path / checked)
+    assert contents(tmp_path, "*") == before, "the checker changed a file"
 
 
-def test_grayscale_and_rgb_images_are_converted(folder):
-    png(folder / "train" / "circle" / "grey.png", mode="L")
-    png(folder / "train" / "circle" / "colour.jpg", mode="RGB")
+@pytest.mark.parametrize("added, expected", [
+    ({}, ["train: 6 images (circle 2, rectangle 2, triangle 2)", "test: 3 images",
+          "note: 9 RGBA image(s) (e.g. train/circle/0.png) will be read as RGB"]),
+    ({"readme.txt": "text", ".DS_Store": "text"},  # hidden ones are not even named
+     ["train: 6 images (circle 2,", "note: skipped train/circle/readme.txt: not a file type"]),
+    ({"grey.png": {"mode": "L"}, "colour.jpg": {"mode": "RGB"}},
+     ["train: 8 images (circle 4,", "note: 1 L image(s) (e.g. train/circle/grey.png) will be read as RGB"]),
+    # transparent pixels that are white underneath look the same once alpha is dropped
+    ({"clear.png": {"colour": (255, 255, 255, 0)}}, ["note: 10 RGBA image(s)"]),
+    ({"big.png": {"size": (64, 48)}},
+     ["note: 1 image(s) of 64x48 (e.g. train/circle/big.png) will be resized to 24x24"]),
+], ids=["good", "other files", "grey and rgb", "white under transparency", "other size"])
+def test_the_checker_reports_what_keras_reads_converts_and_skips(folder, added, expected):
+    for name, how in added.items():
+        path = folder / "train" / "circle" / name
+        path.write_text(how) if isinstance(how, str) else png(path, **how)
     report = coursekit.check_image_folder(folder)
-    assert any(note.startswith("1 L image(s)") and "read as RGB" in note for note in report.notes)
-    assert report.counts["train"]["circle"] == 4
-
-
-def test_opaque_or_white_transparent_rgba_is_converted(folder):
-    # Transparent pixels that are white underneath look the same once alpha is dropped.
-    png(folder / "train" / "circle" / "clear.png", colour=(255, 255, 255, 0))
-    assert "10 RGBA image(s)" in str(coursekit.check_image_folder(folder))
-
-
-def test_rgba_whose_transparency_hides_the_drawing_is_stopped(folder):
-    # Black strokes on a transparent black background: dropping alpha gives a black square.
-    path = png(folder / "train" / "triangle" / "transparent.png", colour=(0, 0, 0, 0))
-    with pytest.raises(DataError, match=r"transparent.png has transparent pixels.*white background"):
-        coursekit.check_image_folder(folder)
-    assert path.exists()
-
-
-def test_other_sizes_are_resized(folder):
-    png(folder / "test" / "circle" / "big.png", size=(64, 48))
-    report = coursekit.check_image_folder(folder)
-    assert any("1 image(s) of 64x48 (e.g. test/circle/big.png) will be resized to 24x24" in note
-               for note in report.notes)
-
-
-def test_keras_reads_what_the_checker_accepts(folder):
-    # The conversions the checker promises are the ones Keras makes.
+    assert str(report).startswith("3 classes: ['circle', 'rectangle', 'triangle']")
+    assert all(line in str(report) for line in expected) and "DS_Store" not in str(report), report
     coursekit.quiet_tensorflow_import()
     import keras
 
-    png(folder / "train" / "circle" / "grey.png", mode="L")
-    png(folder / "train" / "circle" / "big.png", size=(64, 48))
-    coursekit.check_image_folder(folder)
-    data = keras.utils.image_dataset_from_directory(
-        folder / "train", image_size=(24, 24), batch_size=32, label_mode="categorical",
-        shuffle=False, verbose=False)
+    data = keras.utils.image_dataset_from_directory(folder / "train", image_size=(24, 24),
+                                                    label_mode="categorical", verbose=False)
     images, labels = next(iter(data))
-    assert tuple(images.shape) == (8, 24, 24, 3) and tuple(labels.shape) == (8, 3)
-    assert data.class_names == CLASSES
-
-
-def test_a_wrong_drawings_folder_is_named_with_the_fix(tmp_path):
-    """Lesson 08's SHAPES_DIR setting goes straight to check_image_folder."""
-    with pytest.raises(DataError, match=r"typo"):
-        coursekit.check_image_folder(tmp_path / "typo")
-    (tmp_path / "file.zip").write_bytes(b"PK")
-    with pytest.raises(DataError, match=r"file\.zip"):
-        coursekit.check_image_folder(tmp_path / "file.zip")
+    assert tuple(images.shape) == (sum(report.counts["train"].values()), 24, 24, 3)
+    assert tuple(labels.shape) == (len(images), 3) and data.class_names == CLASSES

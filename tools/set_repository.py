@@ -3,16 +3,12 @@
     python -m tools.set_repository           rewrite what differs from course.toml
     python -m tools.set_repository --check   exit 1 if anything differs
 
-Moving the repository is one edit (``[repository] slug`` in course.toml) plus this
-command. It rewrites what must name the repository literally because it is read before
-the course's package is available: each lesson's Open-in-Colab badge (its first markdown
-cell), its set-up cell (its first code cell: the repository, and the tag ``v<version>``
-it installs on Colab, which follows ``coursekit.__version__``: after a release bump run
-this too, and push the tag), and the site's repository button (``site/_config.yml``).
-Other GitHub links (to Keras, TensorFlow, ...) are left alone.
+Moving the repository is one edit (``[repository] slug`` in course.toml) plus this command,
+which rewrites what is read before the course's package is available: each lesson's Colab
+badge (first markdown cell) and set-up cell (first code cell: the repository and the tag
+``v<version>`` it installs, from ``coursekit.__version__``: run this after a release bump,
+and push the tag), and the site's repository button (site/_config.yml). Other links stay.
 """
-
-from __future__ import annotations
 
 import argparse
 import re
@@ -66,12 +62,11 @@ def stale_files(repo: Path = COURSE_ROOT, slug: str = REPOSITORY, write: bool = 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report, do not write")
-    args = parser.parse_args(argv)
-    stale = stale_files(write=not args.check)
-    for path in stale:
-        verb = "does not point at" if args.check else "now points at"
-        print(f"{path.relative_to(COURSE_ROOT).as_posix()} {verb} {REPOSITORY} v{__version__}")
-    if args.check and stale:
+    check = parser.parse_args(argv).check
+    for path in (stale := stale_files(write=not check)):
+        print(f"{path.relative_to(COURSE_ROOT).as_posix()} "
+              f"{'does not point at' if check else 'now points at'} {REPOSITORY} v{__version__}")
+    if check and stale:
         print("Run `python -m tools.set_repository` to rewrite them.")
         return 1
     return 0
