@@ -1,12 +1,8 @@
-"""A lesson runs when opened alone (Colab, the site's download, copied anywhere): its
-set-up cell pip-installs coursekit from the repository's archive of this version, and
-``coursekit.course_path`` fetches the course's files from the same archive.
-
-The test serves that archive (the tracked files) on 127.0.0.1 and runs the lesson, copied
-into an empty folder, in a throwaway venv that sees .venv's packages but not its coursekit,
-with pip offline and HOME in a temporary folder. CI runs lesson 01; `make release-check`
-runs every lesson (quick parameters).
-"""
+"""A lesson runs opened alone (Colab, a download): its set-up cell pip-installs coursekit
+from the repository's archive of this version, where ``course_path`` fetches the course's
+files too. Here that archive is served on 127.0.0.1 and the lesson runs in an empty folder,
+in a venv seeing .venv's packages but not its coursekit, pip offline, HOME in a temporary
+folder. CI runs lesson 01; `make release-check` runs every lesson (quick parameters)."""
 
 import functools
 import http.server
@@ -77,19 +73,13 @@ def throwaway_kernel(folder: Path) -> str:
     return "alone"
 
 
-@pytest.fixture
-def untouched():
-    watched = [Path(sysconfig.get_path("purelib"))] + [
-        COURSE_ROOT / name for name in ("data", "figures") if (COURSE_ROOT / name).is_dir()]
-    before = [file_stats(folder) for folder in watched]
-    yield
-    assert [file_stats(folder) for folder in watched] == before, "running alone changed them"
-
-
 @pytest.mark.parametrize("notebook", [
     pytest.param(path, id=path.name[:2], marks=pytest.mark.slow if path == NOTEBOOKS[0]
                  else pytest.mark.release) for path in NOTEBOOKS])
-def test_a_lesson_runs_alone(notebook, mirror, untouched, tmp_path, monkeypatch):
+def test_a_lesson_runs_alone(notebook, mirror, tmp_path, monkeypatch):
+    watched = [Path(sysconfig.get_path("purelib"))] + [
+        COURSE_ROOT / name for name in ("data", "figures") if (COURSE_ROOT / name).is_dir()]
+    before = [file_stats(folder) for folder in watched]
     kernel = throwaway_kernel(tmp_path)
     for name, value in {"JUPYTER_PATH": tmp_path / "jupyter", "COURSE_REPO_URL": mirror,
                         "HOME": tmp_path / "home", "PIP_NO_INDEX": "1",
@@ -116,3 +106,4 @@ def test_a_lesson_runs_alone(notebook, mirror, untouched, tmp_path, monkeypatch)
                    resources={"metadata": {"path": str(tmp_path / "alone")}}).execute()
     printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     assert str(tmp_path / "venv") in printed and str(tmp_path / "home" / ".keras") in printed
+    assert [file_stats(folder) for folder in watched] == before, "running alone changed them"

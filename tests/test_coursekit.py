@@ -148,9 +148,9 @@ def small_sizes(monkeypatch, **sizes):
 
 @pytest.fixture
 def tiny_mnist(tmp_path, monkeypatch):
-    """A data folder holding a 6-image MNIST look-alike (a fifth of its pixels lit, as in
-    MNIST's digits) and its SHA256SUMS: (its mnist folder, {file: array})."""
+    """A listed 6-image MNIST look-alike in a data folder: (its mnist folder, {file: array})."""
     rng = np.random.default_rng(0)
+    # a fifth of the pixels lit, as in MNIST's digits
     digits = lambda n: rng.integers(1, 256, (n, 28, 28)) * (rng.random((n, 28, 28)) < 0.2)  # noqa: E731
     folder = tmp_path / "data" / "mnist"
     folder.mkdir(parents=True)
@@ -202,8 +202,7 @@ def test_a_damaged_file_is_named_with_the_fix(tiny_mnist, fault, message):
 
 
 def cifar_folder(tmp_path, monkeypatch, payload=None):
-    """A data folder whose SHA256SUMS lists a cifar-10-python archive of 3 images a batch
-    (or of ``payload``, pickled)."""
+    """A listed cifar-10-python archive of 3 images a batch (or of ``payload``) in a data folder."""
     rng = np.random.default_rng(1)
     path = tmp_path / "data" / "cifar-10" / "cifar-10-python-offline.tar.gz"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -275,19 +274,19 @@ def test_without_data_dir_the_official_files_are_downloaded(tmp_path, monkeypatc
 
 @pytest.mark.skipif(not (SHARED_DATA / "SHA256SUMS").is_file(),
                     reason="no ../shared/datasets beside the checkout")
-@pytest.mark.parametrize("name, images, labels, first_train, first_test, source", [
-    ("mnist", (28, 28), (), [5, 0, 4, 1, 9], [7, 2, 1], "official distribution files"),
-    ("fashion_mnist", (28, 28), (), [9, 0, 0, 3, 0], [9, 2, 1], "official distribution files"),
+@pytest.mark.parametrize("name, first_train, first_test, source", [
+    ("mnist", [5, 0, 4, 1, 9], [7, 2, 1], "official distribution files"),
+    ("fashion_mnist", [9, 0, 0, 3, 0], [9, 2, 1], "official distribution files"),
     # the offline copy of CIFAR-10 is a rebuild; 6 is a frog, 3 a cat
-    ("cifar10", (32, 32, 3), (1,), [6, 9, 9, 4, 1], [3, 8, 8], "local rebuild, not the official"),
+    ("cifar10", [6, 9, 9, 4, 1], [3, 8, 8], "local rebuild, not the official"),
 ])
-def test_real_files_load_as_keras_gives_them(monkeypatch, capsys, name, images, labels,
-                                             first_train, first_test, source):
+def test_real_files_load_as_keras_gives_them(monkeypatch, capsys, name, first_train, first_test,
+                                             source):
     monkeypatch.setenv("COURSE_DATA_DIR", str(SHARED_DATA))
     (x_train, y_train), (x_test, y_test) = coursekit.load_data(name)
-    train = 50000 if name == "cifar10" else 60000
-    assert x_train.shape == (train, *images) and x_test.shape == (10000, *images)
-    assert y_train.shape == (train, *labels) and y_test.shape == (10000, *labels)
+    train, image, label = (50000, (32, 32, 3), (1,)) if name == "cifar10" else (60000, (28, 28), ())
+    assert x_train.shape == (train, *image) and x_test.shape == (10000, *image)
+    assert y_train.shape == (train, *label) and y_test.shape == (10000, *label)
     assert y_train.dtype == np.uint8 and set(np.unique(y_test)) == set(range(10))
     assert y_train.ravel()[:5].tolist() == first_train and y_test.ravel()[:3].tolist() == first_test
     assert source in capsys.readouterr().out

@@ -1,10 +1,7 @@
-"""requirements.txt installs on every platform and Python the course supports.
-
-pip resolves it against the package index for each target in a dry run (--platform,
---python-version, --only-binary: metadata only, nothing installed). pip evaluates
-environment markers (ours and every dependency's) for the interpreter running it, not
-the target, so RESOLVE_FOR_TARGET runs pip with the target's marker environment.
-"""
+"""requirements.txt installs on every platform and Python the course supports: pip resolves
+it for each target in a dry run (metadata only) against the package index, with the
+target's environment markers (RESOLVE_FOR_TARGET: pip would evaluate ours and every
+dependency's for the interpreter running it)."""
 import concurrent.futures
 import json
 import re
