@@ -27,7 +27,8 @@ def quiet_tensorflow_import() -> None:
     writes is passed on, and its logger drops the retracing warning."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     # Level 3 also hides TensorFlow 2.21's harmless "NodeDef mentions attribute
-    # use_unbounded_threadpool" ERROR lines of every fit() with validation data.
+    # use_unbounded_threadpool" ERROR lines of every fit() with validation data (real
+    # failures still raise Python exceptions).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
     saved_fd = os.dup(2)

@@ -58,8 +58,9 @@ def floor_check(model_id: str, test_accuracy: float, *, quick: bool) -> str:
 
 
 def training_flops(model) -> float:
-    """Floating-point operations to train on one image: 3x the forward pass (which the
-    backward pass doubles), counting the multiply-adds of Conv2D and Dense layers only."""
+    """Floating-point operations to train on one image: 3x the forward pass (the backward
+    pass does twice its work), counting the multiply-adds of Conv2D and Dense layers (2
+    FLOPs each), next to which pooling, activations and the optimizer are small."""
     forward = 0
     for layer in getattr(model, "layers", []):
         kind = type(layer).__name__
