@@ -2,21 +2,12 @@
 
     python -m tools.bench [--skip-full] [--skip-quick]
 
-Runs every notebook in full (as `make run` does) and again in float32 everywhere (as on a
-laptop without bfloat16 units), times the quick test suite (`pytest notebooks`), and
-reports each model's training throughput (figures/results.json) against the float32 and
-bfloat16 matmul rates, measured before and after the notebooks (a shared machine drifts).
+Runs every notebook in full (as `make run` does) and again in float32 (as on a laptop without
+bfloat16 units), times the quick test suite, and reports each model's training throughput
+against the float32 and bfloat16 matmul rates, measured before and after the notebooks.
 """
 
-from __future__ import annotations
-
-import argparse
-import json
-import os
-import platform
-import subprocess
-import sys
-import time
+import argparse, json, os, platform, subprocess, sys, time
 
 from coursekit import facts
 from coursekit.errors import CourseError
@@ -86,8 +77,7 @@ def report(results: dict, seeds: dict, notebook_times: dict, float32: dict,
 
     rates = {dtype: (rates_before[dtype] + rates_after[dtype]) / 2 if rates_before
              else rates_after[dtype] for dtype in DTYPES}
-    peak = rates["float32"]
-    peaks = {"float32": peak, "mixed_bfloat16": rates["bfloat16"]}  # by compute dtype
+    peak, peaks = rates["float32"], {"float32": rates["float32"], "mixed_bfloat16": rates["bfloat16"]}
     before, after = rates_before.get("float32"), rates_after["float32"]
     drift = (" (measured once: this bench reused the notebooks' last full run)" if before is None
              else f" (the mean of {before:.0f} before the notebooks and {after:.0f} after them: "
@@ -96,29 +86,20 @@ def report(results: dict, seeds: dict, notebook_times: dict, float32: dict,
                  if rates_before else "")
     gpu_names = ", ".join(gpu.name for gpu in gpus())
     lines = [
-        "# Benchmark", "",
-        f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), "
-        f"{f'GPU: {gpu_names}' if gpu_names else 'no GPU'}. Measured float32 matmul rate "
-        f"(TensorFlow, 2048x2048): **{peak:.0f} GFLOP/s**{drift}; bfloat16: "
-        f"{peaks['mixed_bfloat16']:.0f} GFLOP/s ({both_ends}"
-        f"{peaks['mixed_bfloat16'] / peak:.1f}x the float32 rate).", "",
+        "# Benchmark", "", f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), "
+        f"{f'GPU: {gpu_names}' if gpu_names else 'no GPU'}. Measured float32 matmul rate (TensorFlow, "
+        f"2048x2048): **{peak:.0f} GFLOP/s**{drift}; bfloat16: {peaks['mixed_bfloat16']:.0f} GFLOP/s "
+        f"({both_ends}{peaks['mixed_bfloat16'] / peak:.1f}x the float32 rate).", "",
         "## Training, per model (full runs, from figures/results.json)", "",
-        "Training work is GFLOP per image x training images x epochs; the last column is "
-        "the test accuracy over `make seeds` (figures/seeds.json) beside the model's floor: "
-        "the tutorial's published number, or the course's own target where the tutorial "
-        "published none.", "",
-        "| Model | Precision | Epochs | Train images | Training work (GFLOP) | Training s "
-        "| GFLOP/s | % of float32 matmul rate | % of its precision's matmul rate "
-        "| Test accuracy | Across seeds: mean ± sd (floor) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    total_work = total_seconds = 0.0
+        "Training work is GFLOP per image x training images x epochs; the last column is the test "
+        "accuracy over `make seeds` (figures/seeds.json) beside the model's floor: the tutorial's "
+        "published number, or the course's own target where the tutorial published none.", "",
+        "| Model | Precision | Epochs | Train images | Training work (GFLOP) | Training s | GFLOP/s "
+        "| % of float32 matmul rate | % of its precision's matmul rate | Test accuracy "
+        "| Across seeds: mean ± sd (floor) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for model_id, entry in sorted(results.items()):
-        work = training_work(entry)
-        total_work, total_seconds = total_work + work, total_seconds + (entry["train_seconds"] if work else 0)
+        work, spread, own_peak = training_work(entry), seeds.get(model_id), peaks.get(entry.get("precision"))
         rate = work / entry["train_seconds"] if work else None
-        own_peak = peaks.get(entry.get("precision", ""))
-        spread = seeds.get(model_id)
         lines.append(
             f"| {model_id} | {entry.get('precision', '')} | {entry['epochs']} "
             f"| {entry.get('train_samples', '')} | {f'{work:,.0f}' if work else ''} "
@@ -127,22 +108,22 @@ def report(results: dict, seeds: dict, notebook_times: dict, float32: dict,
             f"| {f'{100 * rate / own_peak:.0f}%' if rate and own_peak else ''} "
             f"| {entry['test_accuracy']:.4f} | {across_seeds(spread)}"
             f"{f' (floor: {facts.model(model_id).floor_words})' if spread else ''} |")
+    total_work = sum(training_work(entry) for entry in results.values())
+    total_seconds = sum(entry["train_seconds"] for entry in results.values() if training_work(entry))
     overall = total_work / total_seconds
-    lines.append(f"| **all** | | | | **{total_work:,.0f}** | **{total_seconds:.0f}** "
-                 f"| **{overall:.1f}** | **{100 * overall / peak:.0f}%** | | | |")
-    lines += ["", "FLOPs count the multiply-adds of Conv2D and Dense layers, x3 for training; "
-              "images/s is over the whole `fit` (validation included). Models trained with "
-              "the `mixed_bfloat16` policy can pass 100% of the float32 rate, since this "
-              "CPU multiplies bfloat16 matrices faster. The small models stay far below "
-              "either rate: their layers are too small to keep the matrix units busy (a "
-              "first convolution on grey images has one input channel), and much of each "
-              "step is work that counts no FLOPs here: dropout's random masks, the "
+    lines += [f"| **all** | | | | **{total_work:,.0f}** | **{total_seconds:.0f}** | **{overall:.1f}** "
+              f"| **{100 * overall / peak:.0f}%** | | | |",
+              "", "FLOPs count the multiply-adds of Conv2D and Dense layers, x3 for training; images/s is "
+              "over the whole `fit` (validation included). Models trained with the `mixed_bfloat16` "
+              "policy can pass 100% of the float32 rate, since this CPU multiplies bfloat16 matrices "
+              "faster. The small models stay far below either rate: their layers are too small to keep "
+              "the matrix units busy (a first convolution on grey images has one input channel), and "
+              "much of each step is work that counts no FLOPs here: dropout's random masks, the "
               "optimizer's update of every weight, augmentation and validation.",
               "", distance_to_peak(results, peak),
               "", "## Whole notebooks (wall time, kernel start-up included)", "",
-              "The second column is the same run with every model in float32, as on a "
-              "laptop or Mac without bfloat16 units.", "",
-              "| Notebook | Full run (s) | In float32 (s) |", "|---|---|---|"]
+              "The second column is the same run with every model in float32, as on a laptop or Mac "
+              "without bfloat16 units.", "", "| Notebook | Full run (s) | In float32 (s) |", "|---|---|---|"]
     lines += [f"| {name} | {seconds:.0f} | {float32.get(name, float('nan')):.0f} |"
               for name, seconds in notebook_times.items()]
     full, slow = sum(notebook_times.values()), sum(float32.values())

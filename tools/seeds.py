@@ -2,22 +2,14 @@
 
     python -m tools.seeds [--seeds 1 2 3] [--set NAME=VALUE ...] [--out FILE] [NOTEBOOK ...]
 
-Runs each lesson with a floor model on MNIST, Fashion-MNIST or CIFAR-10 (02-07) in full up
-to its Solutions, once per seed (``SEED`` in its parameters cell), storing nothing but
-``figures/seeds.json``: per model, each seed's test and last validation accuracy, and the
-test accuracies' mean, sd and minimum. Seeds 1, 2, 3 were fixed before any result was seen.
-``--set`` runs a candidate recipe and ``--out`` writes it elsewhere; recipes are chosen on
-the validation mean (CONTRIBUTING), so a candidate run shows no test accuracy.
+Runs lessons 02-07 in full up to their Solutions once per seed (``SEED`` in the parameters
+cell), storing only ``figures/seeds.json``: per floor model, each seed's test and last
+validation accuracy, and the test accuracies' mean, sd and minimum. Seeds 1, 2, 3 were fixed
+before any result was seen. ``--set`` runs a candidate recipe, ``--out`` writes it elsewhere;
+recipes are chosen on the validation mean (CONTRIBUTING), so a candidate shows no test numbers.
 """
 
-from __future__ import annotations
-
-import argparse
-import json
-import statistics
-import sys
-import tempfile
-import time
+import argparse, json, statistics, sys, tempfile, time
 from pathlib import Path
 
 from coursekit.errors import CourseError

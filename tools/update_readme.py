@@ -6,11 +6,7 @@ Each table sits between its markers (``<!-- results:start -->`` ... ``<!-- resul
 ``<!-- times:start -->`` ... ``<!-- times:end -->``); nothing outside them is touched.
 """
 
-from __future__ import annotations
-
-import argparse
-import json
-import sys
+import argparse, json, sys
 
 import nbformat
 
