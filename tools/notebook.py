@@ -1,22 +1,10 @@
-"""A lesson notebook as the runner and tests handle it: :func:`prepare` adds to a copy
-what a learner never sees (a ``coursekit.runtime.start`` cell, the ``parameters``
-override, a cell computing each markdown cell's prose fields, a last cell reporting every
-model's result); :func:`finish` takes them out again and writes the fields' values.
-CONTRIBUTING's "How a lesson runs" says why.
+"""A lesson notebook as the runner and tests handle it: :func:`prepare` adds to a copy what a
+learner never sees (a ``coursekit.runtime.start`` cell, the ``parameters`` override, a cell
+computing each markdown cell's prose fields, a last cell reporting every model's result);
+:func:`finish` takes them out and writes the fields' values (CONTRIBUTING, "How a lesson runs").
+A field: ``<!--{test_acc:.2%}-->99.16%<!--/-->``, an f-string template, then its last value."""
 
-A prose field is ``<!--{test_acc:.2%}-->99.16%<!--/-->``: an f-string template in the
-lesson's variables, then the value the last full run wrote (all a reader sees).
-"""
-
-from __future__ import annotations
-
-import copy
-import hashlib
-import io
-import itertools
-import json
-import re
-import tokenize
+import copy, hashlib, io, itertools, json, re, tokenize
 
 import nbformat
 

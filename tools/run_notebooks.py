@@ -2,24 +2,13 @@
 
     python -m tools.run_notebooks [--quick] [--set NAME=VALUE ...] [--times FILE] [NOTEBOOK ...]
 
-With no notebook named, runs every lesson in order. A full run refreshes the committed
-outputs, prose numbers, figures, ``figures/results.json`` and the README's tables once
-every cell has run and every model has reached its floor (CONTRIBUTING, "How a lesson
-runs"); a quick run, ``--set``, ``--precision`` or ``--no-store`` store nothing.
+With no notebook named, runs every lesson in order. A full run lands each lesson's outputs,
+prose numbers, figures, ``figures/results.json`` and README tables once every cell has run
+and every model has reached its floor (CONTRIBUTING, "How a lesson runs"); a quick run,
+``--set``, ``--precision`` or ``--no-store`` store nothing.
 """
 
-from __future__ import annotations
-
-import argparse
-import ast
-import contextlib
-import json
-import os
-import signal
-import sys
-import tempfile
-import threading
-import time
+import argparse, ast, contextlib, json, os, signal, sys, tempfile, threading, time
 from pathlib import Path
 
 import nbformat
@@ -58,11 +47,8 @@ def _signals_held():
 
 def execute(path: Path, *, figures: Path, quick: bool = False, parameters: dict | None = None,
             precision: str | None = None, solutions: bool = True) -> tuple:
-    """Run one notebook from a prepared copy; return ``(finished notebook, report, seconds)``.
-
-    Figures go to ``figures`` (a staging folder); models to the course's ``models/``, or,
-    in a quick run, beside the figures. Raises what stopped it, with nothing stored.
-    """
+    """Run a prepared copy of one notebook: ``(finished notebook, report, seconds)``. Figures go
+    to ``figures`` (staging); models to ``models/``, or beside the figures in a quick run."""
     prepared = notebook.prepare(nbformat.read(path, as_version=4), figures=str(figures),
                                 models=str(Path(figures) / "models") if quick else None,
                                 quick=quick, parameters=parameters, precision=precision,
@@ -114,21 +100,25 @@ def _run(client: NotebookClient) -> None:
 
 
 def land(path: Path, nb, staging: Path, results: dict, times: dict | None = None,
-         times_file: Path | None = None) -> list[Path]:
+         times_file: Path | None = None) -> None:
     """Put a finished notebook's files in place together, or none of them: each is first
     written in full beside its target (``.part-`` name), and a failure there (a full disk)
     removes them all; then the renames, which need no space, happen with Ctrl-C held off."""
     contents = {FIGURES / p.name: p.read_bytes() for p in sorted(staging.glob("*.png")) if p.is_file()}
-    all_times = None
-    if times:
-        contents[times_file] = _times_text(times_file, times)
-        all_times = json.loads(contents[times_file])
+    if times:  # merged into the other notebooks' times
+        try:
+            recorded = json.loads(times_file.read_text(encoding="utf-8")) if times_file.exists() else {}
+        except (OSError, ValueError) as error:
+            raise CourseError(f"{times_file} is not readable JSON ({error}); restore it with "
+                              f"`git checkout -- {times_file}` or delete it") from error
+        contents[times_file] = (json.dumps(dict(sorted({**recorded, **times}.items())), indent=2)
+                                + "\n").encode()
     if results or times:
         contents[FIGURES / RESULTS_FILE] = results_text(FIGURES / RESULTS_FILE, results)
-        readme = update_readme.updated_readme(
+        contents[README] = update_readme.updated_readme(
             README.read_text(encoding="utf-8"), {**read_results(FIGURES / RESULTS_FILE), **results},
-            read_results(FIGURES / "seeds.json"), all_times)
-        contents[README] = readme.encode()
+            read_results(FIGURES / "seeds.json"), json.loads(contents[times_file]) if times else None
+        ).encode()
     text = nbformat.writes(nb)
     contents[path] = (text if text.endswith("\n") else text + "\n").encode()
     written = {}
@@ -148,17 +138,6 @@ def land(path: Path, nb, staging: Path, results: dict, times: dict | None = None
     with _signals_held():
         for target, tmp in written.items():
             os.replace(tmp, target)
-    return list(written)
-
-
-def _times_text(times_file: Path, times: dict) -> bytes:
-    """``times_file`` with {notebook: seconds} merged in, keeping the other notebooks' times."""
-    try:
-        recorded = json.loads(times_file.read_text(encoding="utf-8")) if times_file.exists() else {}
-    except (OSError, ValueError) as error:
-        raise CourseError(f"{times_file} is not readable JSON ({error}); restore it with "
-                          f"`git checkout -- {times_file}` or delete it") from error
-    return (json.dumps(dict(sorted({**recorded, **times}.items())), indent=2) + "\n").encode()
 
 
 def failure_line(path: Path, error: BaseException, finished: list[str], quick: bool) -> str:
