@@ -1,12 +1,6 @@
-"""coursekit: the chores every lesson needs and no learner has to study.
-
-``load_data(name)`` is ``keras.datasets.<name>.load_data()`` from verified files;
-``save_figure``, ``save_model_diagram`` and ``model_path`` put a run's figures and models
-where they belong; ``course_path`` finds the course's own files wherever the course is;
-``check_image_folder``, ``choose_precision``, ``tutorial`` and ``display_path`` are the
-rest. One module per job (CONTRIBUTING.md lists them). Importing the package changes
-nothing on disk and imports no TensorFlow.
-"""
+"""coursekit: the chores every lesson needs and no learner has to study, one module per job
+(CONTRIBUTING.md lists them); the names below are what a lesson calls. Importing it changes
+nothing on disk and imports no TensorFlow."""
 
 from .datasets import load_data
 from .display import quiet_tensorflow_import, save_model_diagram
