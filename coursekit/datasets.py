@@ -51,8 +51,14 @@ _OFFICIAL_SHA256 = {
 # SHA-256 -> (dataset folder, file name): a right file under a wrong name is named as what it is.
 _OFFICIAL_FILE_BY_HASH = {digest: (folder, name) for folder, files in _OFFICIAL_SHA256.items()
                           for name, digest in files.items()}
-_IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+_IDX_FILES = tuple(_OFFICIAL_SHA256["fashion-mnist"])  # x_train, y_train, x_test, y_test
+_CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+_CIFAR_BATCH_BYTES = 32 << 20  # a batch's pickle: 31,039,532 bytes
+_IDX_MAX_BYTES = 60_000 * 28 * 28  # MNIST's largest file: 60,000 images of 28x28 bytes
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_OTHER_HASHES = {32: " (an MD5: use sha256sum, not md5sum)",
+                 40: " (a SHA-1: use sha256sum, not sha1sum)"}
+_REGENERATE = "Regenerate it in the data folder with `sha256sum */* > SHA256SUMS`."
 
 # name for load_data -> its folder under COURSE_DATA_DIR (titles: facts.DATASET_TITLES)
 DATASETS = {"mnist": "mnist", "fashion_mnist": "fashion-mnist", "cifar10": "cifar-10"}
@@ -76,16 +82,10 @@ def _inside(path: Path, root: Path) -> Path:
     except RuntimeError:  # a symlink loop
         target = None
     if target is None or not target.is_relative_to(root.resolve()):
-        raise DataError(f"{path} is a symbolic link {f'to {target}' if target else 'that loops'}"
-                        f", outside the data folder {root}, so it was not read. Copy the file "
+        raise DataError(f"{path} is a symbolic link {f'to {target}' if target else 'that loops'}, "
+                        f"outside the data folder {root}, so it was not read. Copy the file "
                         f"itself into {path.parent}.")
     return path
-
-
-_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
-_OTHER_HASHES = {32: " (an MD5: use sha256sum, not md5sum)",
-                 40: " (a SHA-1: use sha256sum, not sha1sum)"}
-_REGENERATE = "Regenerate it in the data folder with `sha256sum */* > SHA256SUMS`."
 
 
 def _read_manifest(data_dir: Path) -> dict[str, str]:
@@ -107,7 +107,7 @@ def _read_manifest(data_dir: Path) -> dict[str, str]:
         line = line.strip().lstrip("\ufeff")
         if not line or line.startswith("#"):
             continue
-        gnu = re.fullmatch(r"\\?([0-9a-fA-F]+)(?:\s+\*?(.*))?", line)
+        gnu = re.fullmatch(r"\\?([0-9a-fA-F]+)(?:\s+\*?(.*))?", line)  # as sha256sum writes
         bsd = re.fullmatch(r"SHA256 ?\((.*)\) ?= ?([0-9a-fA-F]+)", line)
         digest, name = gnu.groups() if gnu else bsd.groups()[::-1] if bsd else ("", "")
         # the path as <folder>/<file>: Windows separators and leading ./ removed
@@ -124,8 +124,7 @@ def _read_manifest(data_dir: Path) -> dict[str, str]:
             (entries.get(name, digest) != digest,
              f"{name} is listed with another hash on line {lines.get(name)}")) if wrong), None)
         if problem:
-            raise DataError(f"{manifest}, line {number}: {problem}; found {line!r}. "
-                            f"{_REGENERATE}")
+            raise DataError(f"{manifest}, line {number}: {problem}; found {line!r}. {_REGENERATE}")
         entries[name], lines[name] = digest, number
     return entries
 
@@ -133,31 +132,25 @@ def _read_manifest(data_dir: Path) -> dict[str, str]:
 def _verify_file(path: Path, folder: str, manifest: dict[str, str]) -> str:
     """Check ``path`` by SHA-256: ``'official'``, or ``'manifest'`` if SHA256SUMS vouches."""
     if not path.is_file():
-        raise DataError(
-            f"{path} is missing. Copy the {folder} files into {path.parent} (see "
-            f"README, 'Data'), or unset {DATA_ENV} to download the official files.")
+        raise DataError(f"{path} is missing. Copy the {folder} files into {path.parent} (see "
+                        f"README, 'Data'), or unset {DATA_ENV} to download the official files.")
     actual, official = _sha256_of(path), _OFFICIAL_SHA256.get(folder, {}).get(path.name)
     if actual == official:
         return "official"
-    if actual in _OFFICIAL_FILE_BY_HASH:
+    if actual in _OFFICIAL_FILE_BY_HASH:  # even if SHA256SUMS lists it
         other = _OFFICIAL_FILE_BY_HASH[actual]
-        raise DataError(
-            f"{path} is {other[0]}'s {other[1]} (its SHA-256 is the publisher's hash for "
-            f"that file), not {folder}'s {path.name}. Copy {folder}'s own {path.name} there.")
-    listed = manifest.get(f"{folder}/{path.name}")
-    if actual == listed:
+        raise DataError(f"{path} is {other[0]}'s {other[1]} (its SHA-256 is the publisher's hash "
+                        f"for that file), not {folder}'s {path.name}. Copy {folder}'s own "
+                        f"{path.name} there.")
+    if actual == (listed := manifest.get(f"{folder}/{path.name}")):
         return "manifest"
-    expected = " or ".join(
-        f"{digest} ({where})" for digest, where in
-        ((official, "publisher's hash"), (listed, "SHA256SUMS")) if digest
-    ) or "a hash, but none is published or listed in SHA256SUMS"
-    raise DataError(
-        f"{path} failed its SHA-256 check: expected {expected}, got {actual}. The file "
-        f"is truncated, damaged or not the {folder} distribution file. Copy it again "
-        f"from the original source (or delete it and unset {DATA_ENV} to download it).")
-
-
-_IDX_MAX_BYTES = 60_000 * 28 * 28  # MNIST's largest file: 60,000 images of 28x28 bytes
+    expected = " or ".join(f"{digest} ({where})" for digest, where in (
+        (official, "publisher's hash"), (listed, "SHA256SUMS")) if digest) or (
+        "a hash, but none is published or listed in SHA256SUMS")
+    raise DataError(f"{path} failed its SHA-256 check: expected {expected}, got {actual}. The "
+                    f"file is truncated, damaged or not the {folder} distribution file. Copy it "
+                    f"again from the original source (or delete it and unset {DATA_ENV} to "
+                    f"download it).")
 
 
 def _read_idx(path: Path) -> np.ndarray:
@@ -168,14 +161,13 @@ def _read_idx(path: Path) -> np.ndarray:
         with gzip.open(path, "rb") as handle:
             head = handle.read(4)
             if len(head) < 4 or head[:3] != b"\x00\x00\x08" or not 1 <= head[3] <= 4:
-                raise DataError(f"{path} is not an IDX file of unsigned bytes (bad magic "
-                                f"number). {fix}")
+                raise DataError(f"{path} is not an IDX file of unsigned bytes (bad magic number). "
+                                f"{fix}")
             dims = handle.read(4 * head[3])
             if len(dims) < 4 * head[3]:
                 raise DataError(f"{path}: the IDX header is cut short. {fix}")
             shape = tuple(int(n) for n in np.frombuffer(dims, dtype=">u4"))
-            size = math.prod(shape)
-            if size > _IDX_MAX_BYTES:
+            if (size := math.prod(shape)) > _IDX_MAX_BYTES:
                 raise DataError(f"{path}: its header promises shape {shape}, {size:,} bytes, "
                                 f"more than any MNIST file holds ({_IDX_MAX_BYTES:,}). {fix}")
             array, done = np.empty(size, np.uint8), 0
@@ -195,18 +187,13 @@ def _read_idx_set(paths):
     return (x_train, y_train), (x_test, y_test)
 
 
-_CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-# A batch's pickle: 31,039,532 bytes (10,000 images of 3,072 bytes, their labels, names).
-_CIFAR_BATCH_BYTES = 32 << 20
-
-
 def _bounded_array(*args) -> np.ndarray:
     """What NumPy's pickles call, ``_reconstruct(ndarray, shape, dtype)`` or ``ndarray(shape,
     dtype)``: an empty array to fill, refused past a batch's size."""
     shape, dtype = args[-2:]
     if math.prod(shape) * np.dtype(dtype).itemsize > _CIFAR_BATCH_BYTES:
-        raise pickle.UnpicklingError(f"refusing to build an array of shape {shape}, "
-                                     f"larger than a whole CIFAR-10 batch")
+        raise pickle.UnpicklingError(f"refusing to build an array of shape {shape}, larger than "
+                                     f"a whole CIFAR-10 batch")
     return np.ndarray(shape, dtype)
 
 
@@ -241,28 +228,26 @@ def _read_cifar10_archive(path: Path):
                     continue
                 record = _ArrayUnpickler(archive.extractfile(member), encoding="bytes").load()
                 images, labels = record[b"data"], np.asarray(record[b"labels"], np.uint8)
-                if getattr(images, "dtype", None) != np.uint8 or images.shape != (len(labels), 3072):
-                    raise ValueError(f"{member.name} holds {getattr(images, 'shape', images)} for "
-                                     f"{len(labels)} labels; a batch holds 3,072 bytes per image")
+                shape = getattr(images, "shape", type(images).__name__)
+                if shape != (len(labels), 3072) or images.dtype != np.uint8:
+                    raise ValueError(f"{member.name} holds {shape} for {len(labels)} labels; a "
+                                     f"batch holds 3,072 bytes per image")
                 sample = images[::10].astype(np.float32)  # 1,000 images across the batch
                 mean, spread = float(sample.mean()), float(sample.std())
                 if not (64 < mean < 192 and spread > 32):
                     raise DataError(f"{path}: the pixels of {member.name} average {mean:.0f} "
                                     f"with a spread of {spread:.0f}; CIFAR-10's photographs "
                                     f"average about 121 with a spread of about 64. {fix}")
-                digest = hashlib.sha256(sample.tobytes()).digest()
-                if digest in seen:
+                if (digest := hashlib.sha256(sample.tobytes()).digest()) in seen:
                     raise DataError(f"{path}: {member.name} holds the same images as "
                                     f"{seen[digest]}; CIFAR-10's six batches all differ. {fix}")
-                seen[digest] = member.name
-                batches[name] = images.reshape(-1, 3, 32, 32), labels
+                seen[digest], batches[name] = member.name, (images.reshape(-1, 3, 32, 32), labels)
     except (EOFError, OSError, zlib.error, tarfile.TarError, pickle.UnpicklingError, ValueError,
             KeyError, IndexError, TypeError, AttributeError, OverflowError) as error:
         raise DataError(f"{path} cannot be decoded as the CIFAR-10 python archive "
                         f"({type(error).__name__}: {error}). It is damaged or cut short: copy "
                         f"it again from the original source.") from error
-    missing = [name for name in _CIFAR_BATCHES if name not in batches]
-    if missing:
+    if missing := [name for name in _CIFAR_BATCHES if name not in batches]:
         raise DataError(f"{path} has no cifar-10-batches-py/{missing[0]}. {fix}")
     x_train, y_train = (np.concatenate(part) for part in zip(*map(batches.get, _CIFAR_BATCHES[:5])))
     x_test, y_test = batches["test_batch"]
@@ -297,22 +282,21 @@ def _check_arrays(name: str, arrays, paths: list[Path], fix: str) -> None:
                 raise DataError(f"{file} holds an array of shape {array.shape}; {title}'s {split} "
                                 f"{what} have shape {(count, *shape)} ({hint}). {fix}")
         if int(y.max()) > 9:
-            raise DataError(f"{y_file} holds the label {int(y.max())}; {title}'s labels are "
-                            f"0 to 9. {fix}")
+            raise DataError(f"{y_file} holds the label {int(y.max())}; {title}'s labels are 0 to "
+                            f"9. {fix}")
         if expected.fashion is None:
             continue
         share = float(np.mean(x[:_FINGERPRINT_IMAGES] != 0))
         if (share > _NONZERO_SPLIT) != expected.fashion:
             looks = "Fashion-MNIST's clothes" if share > _NONZERO_SPLIT else "MNIST's digits"
-            raise DataError(
-                f"{x_file} does not hold {title}'s images: {share:.0%} of the pixels in "
-                f"its first images are not black, as in {looks} (MNIST's digits: about "
-                f"19%; Fashion-MNIST's clothes: about 49%). {fix}")
+            raise DataError(f"{x_file} does not hold {title}'s images: {share:.0%} of the pixels "
+                            f"in its first images are not black, as in {looks} (MNIST's digits: "
+                            f"about 19%; Fashion-MNIST's clothes: about 49%). {fix}")
         per_class = np.bincount(y.ravel(), minlength=10)
         if bool((per_class == per_class[0]).all()) != expected.fashion:
-            raise DataError(f"{y_file} {'does not have' if expected.fashion else 'has'} "
-                            f"exactly as many labels of each class, as Fashion-MNIST does: "
-                            f"these are not {title}'s labels. {fix}")
+            raise DataError(f"{y_file} {'does not have' if expected.fashion else 'has'} exactly "
+                            f"as many labels of each class, as Fashion-MNIST does: these are not "
+                            f"{title}'s labels. {fix}")
 
 
 def _download_verified(url: str, destination: Path, sha256: str) -> Path:
@@ -326,43 +310,35 @@ def _download_verified(url: str, destination: Path, sha256: str) -> Path:
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
             shutil.copyfileobj(response, out)
-        actual = _sha256_of(Path(tmp))
-        if actual != sha256:
-            raise DataError(
-                f"{url} downloaded, but its SHA-256 is {actual}, not {sha256}. Nothing was "
-                f"saved. Try again later, or download it by hand into {destination.parent} "
-                f"and point {DATA_ENV} at a folder laid out as the README describes.")
+        if (actual := _sha256_of(Path(tmp))) != sha256:
+            raise DataError(f"{url} downloaded, but its SHA-256 is {actual}, not {sha256}. Nothing "
+                            f"was saved. Try again later, or download it by hand into "
+                            f"{destination.parent} and point {DATA_ENV} at a folder laid out as "
+                            f"the README describes.")
         os.replace(tmp, destination)
     except OSError as error:
-        raise DataError(
-            f"Could not download {url} ({error}). Without internet access, set {DATA_ENV} "
-            f"to a folder holding the dataset files (see README, 'Data').") from error
+        raise DataError(f"Could not download {url} ({error}). Without internet access, set "
+                        f"{DATA_ENV} to a folder holding the dataset files (see README, "
+                        f"'Data').") from error
     finally:
         Path(tmp).unlink(missing_ok=True)
     return destination
 
 
 def _load_local(name: str, data_dir: Path):
-    folder = data_dir / DATASETS[name]
-    manifest = _read_manifest(data_dir)
-    if name != "cifar10":
-        paths = [folder / file for file in _IDX_FILES]
-    elif (folder / "cifar-10-python.tar.gz").exists():
-        paths = [folder / "cifar-10-python.tar.gz"] * 4
-    else:  # a rebuild under its own name, listed in SHA256SUMS
+    folder, manifest = data_dir / DATASETS[name], _read_manifest(data_dir)
+    if name == "cifar10":  # the official archive, or a rebuild listed in SHA256SUMS
         listed = sorted(p for p in manifest if p.startswith("cifar-10/") and p.endswith(".tar.gz"))
-        if not listed:
-            raise DataError(
-                f"{folder / 'cifar-10-python.tar.gz'} is missing (and the folder's SHA256SUMS "
-                f"lists no other CIFAR-10 archive). Copy cifar-10-python.tar.gz there, or "
-                f"unset {DATA_ENV} to download it.")
-        paths = [folder / Path(listed[0]).name] * 4
+        official = (folder / "cifar-10-python.tar.gz").exists() or not listed
+        paths = [folder / ("cifar-10-python.tar.gz" if official else Path(listed[0]).name)] * 4
+    else:
+        paths = [folder / file for file in _IDX_FILES]
     # every file is checked (no link out of the folder, then its hash) before any is read
     kinds = {_verify_file(_inside(path, data_dir), folder.name, manifest)
              for path in dict.fromkeys(paths)}
     arrays = _read_cifar10_archive(paths[0]) if name == "cifar10" else _read_idx_set(paths)
-    _check_arrays(name, arrays, paths, f"Copy the {DATASET_TITLES[name]} files into {folder} "
-                  f"again (see README, 'Data'), or unset {DATA_ENV} to download the official files.")
+    _check_arrays(name, arrays, paths, f"Copy the {DATASET_TITLES[name]} files into {folder} again "
+                  f"(see README, 'Data'), or unset {DATA_ENV} to download the official files.")
     return arrays, ("the official distribution files, checked against the publisher's SHA-256"
                     if kinds == {"official"} else "a local rebuild, not the official files: "
                     "checked against the folder's SHA256SUMS")
@@ -377,9 +353,8 @@ def _load_online(name: str):
         with np.load(path, allow_pickle=False) as data:
             arrays = (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
     elif name == "fashion_mnist":
-        arrays = _read_idx_set([_download_verified(_MNIST_BASE_URL + file, cache /
-                                                   "fashion-mnist" / file, hashes[file])
-                                for file in _IDX_FILES])
+        arrays = _read_idx_set([_download_verified(_MNIST_BASE_URL + file, cache / "fashion-mnist"
+                                                   / file, hashes[file]) for file in _IDX_FILES])
     else:
         arrays = _read_cifar10_archive(_download_verified(
             _CIFAR10_URL, cache / "cifar-10-python.tar.gz", hashes["cifar-10-python.tar.gz"]))

@@ -153,7 +153,7 @@ SAME, UNDECODABLE = batch(np.random.default_rng(2).integers(0, 256, (2, 3072), n
 
 
 @pytest.mark.parametrize("archive, problem", [
-    (None, r"is missing \(and the folder's SHA256SUMS lists no other CIFAR-10 archive\)"),
+    (None, r"is missing\."),
     (cifar_bytes()[:300], UNDECODABLE + "(EOFError|ReadError|OSError)"),
     (b"\x1f\x8b" + bytes(200), UNDECODABLE + "(ReadError|OSError|BadGzipFile)"),
     (cifar_bytes({"data_batch_3": b"\x80\x02garbage"}), UNDECODABLE + "(Unpickling|Key|EOF)Error"),
