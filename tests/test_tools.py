@@ -177,9 +177,9 @@ def test_seeds_records_every_seed_and_a_candidate_run_shows_no_test_accuracy(tmp
     assert seeds.main(["02_mnist_mlp.ipynb", "--seeds", "1", "2", "--out", str(out), *candidate]) == 0
     settings = {"LR": 0.1} if candidate else {}
     assert asked == [("02_mnist_mlp.ipynb", {**settings, "SEED": seed}, False) for seed in (1, 2)]
-    assert json.loads(out.read_text()) == {"B1": {
+    assert out.read_text() == json.dumps({"B1": {  # in this order, as seeds.json has it
         "seeds": [1, 2], "test_accuracy": [0.93, 0.95], "val_accuracy": [0.1, 0.2], "mean": 0.94,
-        "sd": 0.0141, "min": 0.93, "floor": 0.9224, **({"settings": settings} if candidate else {})}}
+        "sd": 0.0141, "min": 0.93, "floor": 0.9224, **({"settings": settings} if candidate else {})}}, indent=2) + "\n"
     printed = capsys.readouterr().out.splitlines()
     assert printed[1].startswith("02_mnist_mlp.ipynb, seed 2: B1 validation 0.2000 (")
     assert printed[2:] == ([] if candidate else ["B1: mean 0.9400 ± 0.0141 (min 0.9300) meets the floor 0.9224"])

@@ -2,12 +2,10 @@
 
     python -m tools.export_models [MODEL.keras ...] [--out site/_static/tryit] [--tfjs TGZ]
 
-The page runs them with TensorFlow.js (npm @tensorflow/tfjs, pinned), its dist/tf.min.js
-vendored as tf.min.mjs: Jupyter Book adds every *.js under site/_static to every page. The
-`tensorflowjs` converter would replace the course's tensorflow, keras and numpy, so the
-weights are written here, float32 little-endian in base64 inside a script (a page opened
-from disk may load scripts, not fetch files), the layers in models.mjs; tryit.js rebuilds
-them without the training-only layers.
+The page runs them with TensorFlow.js (pinned; tf.min.mjs, since Jupyter Book adds every *.js
+under site/_static to every page). The `tensorflowjs` converter would replace the course's
+tensorflow, keras and numpy, so the weights are written here: float32 in base64 inside a script
+(a page opened from disk may load scripts, not fetch files), the layers in models.mjs.
 """
 
 import argparse, base64, hashlib, json, re, subprocess, sys, tarfile, tempfile
@@ -15,6 +13,7 @@ from pathlib import Path
 
 from coursekit import facts
 from coursekit.paths import COURSE_ROOT
+from coursekit.results import read_results
 
 TFJS_VERSION = "4.22.0"  # npm pack @tensorflow/tfjs@4.22.0, dist/tf.min.js:
 TFJS_SHA256 = "300dfae273d20b4046f46a06d735688f03675a807561e9bcb5f664eb2f3d2831"
@@ -76,9 +75,8 @@ def export(path: Path, out: Path, results: dict) -> dict:
     data = np.concatenate(weights).tobytes()
     script = f'TryIt.weights("{name}", "{base64.b64encode(data).decode()}");\n'
     (out / f"{name}.weights.mjs").write_text(script, encoding="ascii")
-    lesson = facts.MODELS[model_id].lesson
+    lesson, result = facts.MODELS[model_id].lesson, results.get(model_id, {})
     cells = json.loads((COURSE_ROOT / "notebooks" / lesson).read_text(encoding="utf-8"))["cells"]
-    result = results.get(model_id, {})
     return {"model_id": model_id, "lesson": lesson, "classes": classes,
             "lesson_title": re.search(r"^#\s+(.+)$", "".join(cells[0]["source"]), re.M)[1].strip(),
             "input_shape": list(model.input_shape[1:]), "test_accuracy": result.get("test_accuracy"),
@@ -121,10 +119,9 @@ def main(argv=None) -> int:
         parser.error(f"unknown models {unknown}: the page knows {', '.join(MODELS)}")
     args.out.mkdir(parents=True, exist_ok=True)
     vendor_tfjs(args.out, args.tfjs)
-    results_file = COURSE_ROOT / "figures" / "results.json"
     # a model not exported now stays in the manifest
     manifest = read_manifest(args.out) if (args.out / "models.mjs").is_file() else {"models": {}}
-    results = json.loads(results_file.read_text()) if results_file.is_file() else {}
+    results = read_results(COURSE_ROOT / "figures" / "results.json")
     for path in paths:
         entry = manifest["models"][MODELS[path.stem][0]] = export(path, args.out, results)
         print(f"{path} -> {args.out / entry['file']}: {entry['file_bytes'] / 1e6:.2f} MB")

@@ -49,16 +49,14 @@ def execute(path: Path, *, figures: Path, quick: bool = False, parameters: dict 
             precision: str | None = None, solutions: bool = True) -> tuple:
     """Run a prepared copy of one notebook: ``(finished notebook, report, seconds)``. Figures go
     to ``figures`` (staging); models to ``models/``, or beside the figures in a quick run."""
-    prepared = notebook.prepare(nbformat.read(path, as_version=4), figures=str(figures),
+    prepared = notebook.prepare(nbformat.read(path, as_version=4), figures=str(figures), quick=quick,
                                 models=str(Path(figures) / "models") if quick else None,
-                                quick=quick, parameters=parameters, precision=precision,
-                                solutions=solutions)
+                                parameters=parameters, precision=precision, solutions=solutions)
     client = NotebookClient(prepared, timeout=None, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     _run(client)
-    seconds = time.perf_counter() - start
-    report = notebook.read_report(prepared)
+    seconds, report = time.perf_counter() - start, notebook.read_report(prepared)
     finished = notebook.finish(prepared, report)
     finished.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)",
                                        "language": "python", "name": "python3"}
@@ -145,13 +143,11 @@ def failure_line(path: Path, error: BaseException, finished: list[str], quick: b
     if isinstance(error, InterruptedAfterSaving):
         return (f"Interrupted just after {path.name} finished: it and {len(finished)} "
                 f"notebook(s) before it were saved; nothing else changed.")
-    if isinstance(error, KeyboardInterrupt) or getattr(error, "ename", "") == "KeyboardInterrupt":
-        what = "interrupted"
-    else:
-        name, text = ((error.ename, error.evalue) if isinstance(error, CellExecutionError)
-                      else (type(error).__name__, str(error)))
-        line = next((line.strip() for line in str(text).splitlines() if line.strip()), "")
-        what = f"failed: {name}: {line if len(line) <= 300 else line[:297] + '...'}"
+    name, text = ((error.ename, error.evalue) if isinstance(error, CellExecutionError)
+                  else (type(error).__name__, str(error)))
+    line = next((line.strip() for line in str(text).splitlines() if line.strip()), "")
+    what = ("interrupted" if isinstance(error, KeyboardInterrupt) or name == "KeyboardInterrupt"
+            else f"failed: {name}: {line if len(line) <= 300 else line[:297] + '...'}")
     if quick:
         return f"{path.name} {what}. A quick run stores nothing."
     kept = (f"; {len(finished)} notebook(s) finished before it and were saved "

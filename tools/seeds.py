@@ -9,14 +9,14 @@ before any result was seen. ``--set`` runs a candidate recipe, ``--out`` writes 
 recipes are chosen on the validation mean (CONTRIBUTING), so a candidate shows no test numbers.
 """
 
-import argparse, json, statistics, sys, tempfile, time
+import argparse, statistics, sys, tempfile, time
 from pathlib import Path
 
 from coursekit.errors import CourseError
 from coursekit.facts import MODELS
 from coursekit.outputs import atomic_write_bytes
 from coursekit.paths import COURSE_ROOT
-from coursekit.results import read_results
+from coursekit.results import read_results, results_text
 from tools import run_notebooks
 
 SEEDS_FILE = COURSE_ROOT / "figures" / "seeds.json"
@@ -34,7 +34,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     settings = dict(args.settings)
     lessons = sorted({model.lesson for model in FLOOR_MODELS.values()})
-    recorded: dict = {}
     try:
         for path in [p.resolve() for p in args.notebooks] or [COURSE_ROOT / "notebooks" / n for n in lessons]:
             runs: dict[str, list[dict]] = {}
@@ -49,19 +48,20 @@ def main(argv=None) -> int:
                 print(f"{path.name}, seed {seed}: " + ", ".join(
                     f"{m} validation {r[-1]['val_accuracy']:.4f}" for m, r in runs.items())
                     + f" ({time.perf_counter() - start:.0f} s)", flush=True)
-            recorded = read_results(args.out)  # now: another `tools.seeds` may have written to it
+            spreads = {}
             for model_id, entries in runs.items():
                 accuracies = [entry["test_accuracy"] for entry in entries]
-                recorded[model_id] = {
+                spreads[model_id] = {
                     "seeds": args.seeds, "test_accuracy": accuracies,
                     "val_accuracy": [entry["val_accuracy"] for entry in entries],
                     "mean": round(statistics.fmean(accuracies), 4),
                     "sd": round(statistics.stdev(accuracies), 4) if len(accuracies) > 1 else 0.0,
                     "min": round(min(accuracies), 4), "floor": FLOOR_MODELS[model_id].floor,
                     **({"settings": settings} if settings else {})}
-            # after each lesson, so that a stop keeps what finished
-            atomic_write_bytes(args.out, (json.dumps(dict(sorted(recorded.items())), indent=2)
-                                          + "\n").encode())
+            # merged into what the file holds now (another `tools.seeds` may have written other
+            # lessons) after each lesson, so that a stop keeps what finished
+            atomic_write_bytes(args.out, results_text(args.out, spreads))
+        recorded = read_results(args.out)
     except CourseError as error:
         print(f"seeds: {error}", file=sys.stderr)
         return 1

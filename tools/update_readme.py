@@ -91,11 +91,10 @@ def main(argv=None) -> int:
         return 1
     if current != wanted and check:
         print("README.md's results table is out of date: run `python -m tools.update_readme`")
-        return 1
-    if current != wanted:
+    elif current != wanted:
         README.write_text(wanted, encoding="utf-8")
         print("README.md: results table updated")
-    return 0
+    return int(current != wanted and check)
 
 
 if __name__ == "__main__":
