@@ -1,6 +1,5 @@
 """The course's generated data (lessons 01, 03, 08) and the image-folder checker (no training)."""
 
-import importlib
 import shutil
 
 import numpy as np
@@ -10,6 +9,7 @@ from PIL import Image, ImageDraw
 import coursekit
 from coursekit import DataError
 from coursekit.paths import COURSE_ROOT
+from tools import make_my_digit, make_sample_images, make_shapes
 
 DATA = COURSE_ROOT / "data"
 CLASSES = ["circle", "rectangle", "triangle"]
@@ -23,26 +23,40 @@ def contents(path, pattern="*.png") -> dict[str, bytes]:
     return {p.relative_to(path.parent).as_posix(): p.read_bytes() for p in files if p.is_file()}
 
 
-@pytest.mark.parametrize("tool, outputs", [("make_shapes", list(SHAPES)),
-                                           ("make_my_digit", ["my_digit.png"]),
-                                           ("make_sample_images", ["samples"])])
-def test_generator_reproduces_the_committed_files_bit_for_bit(tmp_path, tool, outputs):
-    importlib.import_module(f"tools.{tool}").main(["--out", str(tmp_path)])
+@pytest.mark.parametrize("make, outputs", [
+    (lambda data: make_shapes.main(["--out", str(data)]), list(SHAPES)),
+    (make_my_digit.main, ["my_digit.png"]), (make_sample_images.main, ["samples"])],
+    ids=["make_shapes", "make_my_digit", "make_sample_images"])
+def test_generator_reproduces_the_committed_files_bit_for_bit(tmp_path, make, outputs):
+    make(tmp_path)
     for name in outputs:
         made, committed = contents(tmp_path / name), contents(DATA / name)
         changed = sorted(n for n in made.keys() | committed.keys() if made.get(n) != committed.get(n))
         assert not changed, f"{name}: {len(changed)} files differ, e.g. {changed[:3]}"
 
 
-@pytest.mark.parametrize("folder, per_class", SHAPES.items())
-def test_committed_shapes_are_distinct_opaque_24x24_rgba_and_pass_the_checker(folder, per_class):
-    report = coursekit.check_image_folder(DATA / folder, splits=tuple(per_class))
+@pytest.mark.parametrize("root, per_class", [*SHAPES.items(), ("", {"quickdraw_shapes": 100})])
+def test_committed_drawings_are_distinct_opaque_24x24_ink_on_paper(root, per_class):
+    report = coursekit.check_image_folder(DATA / root, splits=tuple(per_class))
     assert report.counts == {split: dict.fromkeys(CLASSES, n) for split, n in per_class.items()}
-    assert report.notes == [f"{sum(per_class.values()) * 3} RGBA image(s) (e.g. "
-                            f"{next(iter(per_class))}/circle/circle_01.png) will be read as RGB"]
-    drawings = contents(DATA / folder)
-    assert len(set(drawings.values())) == len(drawings), "two drawings are identical"
-    assert all((np.asarray(Image.open(p))[..., 3] == 255).all() for p in (DATA / folder).rglob("*.png"))
+    assert len(report.notes) == 1 and report.notes[0].startswith(
+        f"{3 * sum(per_class.values())} RGBA image(s)"), "all RGBA and 24x24, nothing else"
+    drawings = np.stack([np.asarray(Image.open(path)) for split in per_class
+                         for path in (DATA / root / split).rglob("*.png")])
+    assert (drawings[..., 3] == 255).all() and len(np.unique(drawings, axis=0)) == len(drawings)
+    ink = drawings[..., :3].min(axis=-1)
+    assert (ink.min(axis=(1, 2)) < 64).all() and ((ink >= 200).mean(axis=(1, 2)) > 0.5).all()
+    if root != "shapes_pencil":  # the pencil draws in colours
+        assert (drawings[..., :3] == drawings[..., :1]).all()
+
+
+def test_committed_images_hold_nothing_that_varies_between_runs():
+    for path in DATA.rglob("*.png"):  # no time stamp or text chunk
+        data, chunks, at = path.read_bytes(), set(), 8
+        while at < len(data):
+            chunks.add(data[at + 4:at + 8])
+            at += 12 + int.from_bytes(data[at:at + 4], "big")
+        assert chunks == {b"IHDR", b"IDAT", b"IEND"}, path
 
 
 def png(path, size=(24, 24), mode="RGBA", colour="white"):
@@ -56,39 +70,34 @@ def png(path, size=(24, 24), mode="RGBA", colour="white"):
 @pytest.fixture
 def folder(tmp_path):
     """A good little dataset: 2 train and 1 test image per class, in tmp_path/drawings."""
-    for name in [f"train/{c}/{i}.png" for c in CLASSES for i in (0, 1)] + [f"test/{c}/0.png" for c in CLASSES]:
-        png(tmp_path / "drawings" / name)
+    for name in CLASSES:
+        for image in ("train/{}/0.png", "train/{}/1.png", "test/{}/0.png"):
+            png(tmp_path / "drawings" / image.format(name))
     return tmp_path / "drawings"
 
 
-def cut(path):
-    path.write_bytes(path.read_bytes()[:60])  # cut off half-way, as a broken copy is
-
-
-@pytest.mark.parametrize("change, checked, message", [
-    (None, "nowhere", r"nowhere is not a folder"),  # a typo in lesson 08's SHAPES_DIR
-    (lambda f: (f.parent / "file.zip").write_bytes(b"PK"), "file.zip", r"file\.zip is not a folder"),
-    (None, "drawings/train", r"has no train/ folder.*looks like one split"),
-    (lambda f: shutil.copytree(f, f.parent / "unzipped" / "handwriting_shape"), "unzipped",
+@pytest.mark.parametrize("checked, change, message", [
+    ("nowhere", None, r"nowhere is not a folder"),  # a typo in lesson 08's SHAPES_DIR
+    ("file.zip", lambda f: (f.parent / "file.zip").write_bytes(b"PK"), r"file\.zip is not a folder"),
+    ("drawings/train", None, r"has no train/ folder.*looks like one split"),
+    ("unzipped", lambda f: shutil.copytree(f, f.parent / "unzipped/handwriting_shape"),
      r"extra folder: use .*handwriting_shape"),
-    (lambda f: png(f / "train" / "loose.png"), "drawings", r"holds images directly \(loose.png"),
-    (lambda f: (f / "test" / "triangle").rename(f / "test" / "triangles"), "drawings",
-     r"same class folders"),
-    (lambda f: [p.unlink() for p in (f / "train" / "rectangle").iterdir()], "drawings",
-     r"train/rectangle is empty"),
-    (lambda f: (f / "train" / "circle" / "notes.png").write_text("my circles\n"), "drawings",
-     r"circle/notes.png is not an image"),
-    (lambda f: cut(f / "test" / "triangle" / "0.png"), "drawings",
-     r"triangle/0.png is a damaged image"),
-    (lambda f: Image.new("RGB", (24, 24), "white").save(f / "train" / "circle" / "scan.png",
-                                                         format="TIFF"), "drawings",
-     r"scan.png is a TIFF file"),
+    ("drawings", lambda f: png(f / "train/loose.png"), r"holds images directly \(loose.png"),
+    ("drawings", lambda f: (f / "test/triangle").rename(f / "test/triangles"), "same class folders"),
+    ("drawings", lambda f: [p.unlink() for p in (f / "train/rectangle").iterdir()],
+     "train/rectangle is empty"),
+    ("drawings", lambda f: (f / "train/circle/notes.png").write_text("my circles"),
+     "circle/notes.png is not an image"),
+    ("drawings", lambda f: (p := f / "test/triangle/0.png").write_bytes(p.read_bytes()[:60]),
+     "triangle/0.png is a damaged image"),  # cut off half-way, as a broken copy is
+    ("drawings", lambda f: Image.new("RGB", (24, 24)).save(f / "train/circle/scan.png", "TIFF"),
+     "scan.png is a TIFF file"),
     # black strokes on a transparent black background: dropping alpha gives a black square
-    (lambda f: png(f / "train" / "triangle" / "dark.png", colour=(0, 0, 0, 0)), "drawings",
+    ("drawings", lambda f: png(f / "train/triangle/dark.png", colour=(0, 0, 0, 0)),
      r"dark.png has transparent pixels.*white background"),
 ], ids=["missing folder", "a file", "one split", "an extra folder", "loose images",
         "classes differ", "empty class", "not an image", "damaged png", "tiff", "hidden ink"])
-def test_a_wrong_folder_is_refused_naming_the_file_and_the_fix(tmp_path, folder, change, checked,
+def test_a_wrong_folder_is_refused_naming_the_file_and_the_fix(tmp_path, folder, checked, change,
                                                                 message):
     if change:
         change(folder)
@@ -104,7 +113,8 @@ def test_a_wrong_folder_is_refused_naming_the_file_and_the_fix(tmp_path, folder,
     ({"readme.txt": "text", ".DS_Store": "text"},  # hidden ones are not even named
      ["train: 6 images (circle 2,", "note: skipped train/circle/readme.txt: not a file type"]),
     ({"grey.png": {"mode": "L"}, "colour.jpg": {"mode": "RGB"}},
-     ["train: 8 images (circle 4,", "note: 1 L image(s) (e.g. train/circle/grey.png) will be read as RGB"]),
+     ["train: 8 images (circle 4,",
+      "note: 1 L image(s) (e.g. train/circle/grey.png) will be read as RGB"]),
     # transparent pixels that are white underneath look the same once alpha is dropped
     ({"clear.png": {"colour": (255, 255, 255, 0)}}, ["note: 10 RGBA image(s)"]),
     ({"big.png": {"size": (64, 48)}},

@@ -1,6 +1,6 @@
 """Draw the course's example "digit from a paint program": data/my_digit.png.
 
-    python tools/make_my_digit.py [--out DIR]
+    python tools/make_my_digit.py
 
 Lesson 03 classifies this file with a trained MNIST model. It is deliberately unlike an
 MNIST digit, so that every preprocessing step in the lesson has work to do: colour
@@ -8,7 +8,6 @@ MNIST digit, so that every preprocessing step in the lesson has work to do: colo
 off-centre, with strokes that wobble like a mouse drawing. The same bytes on every run.
 """
 
-import argparse
 import math
 from pathlib import Path
 
@@ -37,11 +36,8 @@ def two(x0: float, y0: float, size: float):
             for i, (x, y) in enumerate(points)]
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=COURSE_ROOT / "data",
-                        help="folder to write my_digit.png into")
-    output = parser.parse_args(argv).out / "my_digit.png"
+def main(data: Path = COURSE_ROOT / "data") -> None:
+    output = data / "my_digit.png"
     page = Image.new("RGB", (WIDTH, HEIGHT))
     draw = ImageDraw.Draw(page)
     for y in range(HEIGHT):

