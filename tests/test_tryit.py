@@ -103,7 +103,8 @@ def test_probabilities_equal_keras(page):
             ours.append(got["probabilities"])
         if name == "digits":  # MNIST's own digits need no preparing
             inputs += list(mnist[..., np.newaxis] / 255)
-            ours += [page.evaluate("x => TryIt.predict('digits', x)", x.ravel().tolist()) for x in inputs[-5:]]
+            ours += [page.evaluate("x => TryIt.predict('digits', x)", x.ravel().tolist())
+                     for x in inputs[-5:]]
         reference = keras_float32(FILES[name]) if FILES[name].is_file() else \
             export_models.rebuild(name, page.exported)
         keras_says = reference.predict(np.array(inputs, "float32"), verbose=0)

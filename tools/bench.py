@@ -7,7 +7,7 @@ bfloat16 units), times the quick test suite, and reports each model's training t
 against the float32 and bfloat16 matmul rates, measured before and after the notebooks.
 """
 
-import argparse, json, os, platform, subprocess, sys, time
+import argparse, json, os, platform, subprocess, sys, time, timeit
 
 from coursekit import facts
 from coursekit.errors import CourseError
@@ -20,9 +20,8 @@ FIGURES = COURSE_ROOT / "figures"
 
 
 def matmul_gflops(dtype: str, size: int = 2048, repeats: int = 30) -> float:
-    import coursekit
-
-    coursekit.quiet_tensorflow_import()
+    from coursekit.display import quiet_tensorflow_import
+    quiet_tensorflow_import()
     import tensorflow as tf
 
     a, b = (tf.cast(tf.random.stateless_normal((size, size), seed=s), dtype) for s in ((1, 2), (3, 4)))
@@ -35,11 +34,7 @@ def matmul_gflops(dtype: str, size: int = 2048, repeats: int = 30) -> float:
         return x
 
     chain(a).numpy()  # trace and warm up
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        chain(a).numpy()
-        best = min(best, time.perf_counter() - start)
+    best = min(timeit.repeat(lambda: chain(a).numpy(), number=1, repeat=3))
     return 2 * size**3 * repeats / best / 1e9
 
 
