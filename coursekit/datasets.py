@@ -2,17 +2,7 @@
 ``COURSE_DATA_DIR`` names, or downloaded as Keras does. Every file is checked by SHA-256 before
 it is parsed, then what it holds, so that a hand-made SHA256SUMS cannot vouch for a wrong file."""
 
-import gzip
-import hashlib
-import math
-import os
-import pickle
-import re
-import shutil
-import tarfile
-import tempfile
-import urllib.request
-import zlib
+import gzip, hashlib, math, os, pickle, re, shutil, tarfile, tempfile, urllib.request, zlib
 from pathlib import Path
 from types import SimpleNamespace
 

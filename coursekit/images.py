@@ -2,10 +2,7 @@
 Keras reads it (lesson 08), so that a learner's own drawings fail with a message naming the
 file and the fix, not a TensorFlow traceback or a silently wrong dataset."""
 
-import io
-import os
-import re
-import warnings
+import io, os, re, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,23 +34,20 @@ class ImageFolderReport:
 
     root: Path
     classes: list[str]
-    counts: dict  # {split: {class: images}}
+    counts: dict
     notes: list[str]
 
     def __str__(self) -> str:
-        lines = [f"{len(self.classes)} classes: {self.classes}"]
-        for split, per_class in self.counts.items():
-            detail = ", ".join(f"{name} {n}" for name, n in per_class.items())
-            lines.append(f"{split}: {sum(per_class.values())} images ({detail})")
-        lines += [f"note: {note}" for note in self.notes] or ["note: nothing to convert"]
-        return "\n".join(lines)
+        return "\n".join([f"{len(self.classes)} classes: {self.classes}"] + [
+            f"{split}: {sum(n.values())} images ({', '.join(f'{c} {k}' for c, k in n.items())})"
+            for split, n in self.counts.items()] + [
+            f"note: {note}" for note in self.notes or ["nothing to convert"]])
 
 
 def unreadable(error: PermissionError) -> DataError:
     """The message for a file or folder this user may not read (shared with datasets)."""
-    return DataError(f"{error.filename} cannot be read: permission denied. Make it readable "
-                     f"to you (`chmod -R u+rX {error.filename}`), or copy it into a folder of "
-                     f"your own.")
+    return DataError(f"{error.filename} cannot be read: permission denied. Make it readable to "
+                     f"you (`chmod -R u+rX {error.filename}`), or copy it into a folder of your own.")
 
 
 def _raise(error: OSError):
@@ -204,7 +198,7 @@ def _check_folder(root: Path, splits, image_size) -> ImageFolderReport:
     if not root.is_dir():
         raise DataError(f"{root} is not a folder. Expected a folder holding {listed} with "
                         f"one subfolder per class.")
-    classes_by_split, counts, notes, found = {}, {}, [], {}
+    counts, notes, found = {}, [], {}  # counts: {split: {class: images}}
     for split in splits:
         split_dir = root / split
         if not split_dir.is_dir():
@@ -224,12 +218,16 @@ def _check_folder(root: Path, splits, image_size) -> ImageFolderReport:
             if looped:
                 raise DataError(f"{link} is a symbolic link that loops back to a folder holding "
                                 f"it: Keras would read it as a class. Remove the link: rm {link}")
-        classes = classes_by_split[split] = sorted(
-            p.name for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        classes = sorted(p.name for p in split_dir.iterdir()
+                         if p.is_dir() and not p.name.startswith("."))
         if len(classes) < 2:
             raise DataError(f"{split_dir} has {len(classes)} class folder(s) {classes}; a "
                             f"classifier needs at least two, e.g. {split}/circle and "
                             f"{split}/triangle.")
+        if classes != (first := list(counts.get(splits[0], classes))):
+            raise DataError(f"{root}: {splits[0]}/ has classes {first} but {split}/ has "
+                            f"{classes}. Class numbers come from the sorted folder names, so every "
+                            f"split needs the same class folders.")
         counts[split] = {}
         for name in classes:
             class_dir = split_dir / name
@@ -257,13 +255,6 @@ def _check_folder(root: Path, splits, image_size) -> ImageFolderReport:
             for image in images:
                 _check_image(image, image_size, found)
             counts[split][name] = len(images)
-    first, *rest = splits
-    for split in rest:
-        if classes_by_split[split] != classes_by_split[first]:
-            raise DataError(
-                f"{root}: {first}/ has classes {classes_by_split[first]} but {split}/ has "
-                f"{classes_by_split[split]}. Class numbers come from the sorted folder names, "
-                f"so every split needs the same class folders.")
     notes += [f"{len(files)} " + note.format(files[0].relative_to(root).as_posix())
               for note, files in sorted(found.items())]
-    return ImageFolderReport(root, classes_by_split[first], counts, notes)
+    return ImageFolderReport(root, list(counts[splits[0]]), counts, notes)
