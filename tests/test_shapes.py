@@ -35,7 +35,8 @@ def test_generator_reproduces_the_committed_files_bit_for_bit(tmp_path, make, ou
         assert not changed, f"{name}: {len(changed)} files differ, e.g. {changed[:3]}"
 
 
-@pytest.mark.parametrize("root, per_class", [*SHAPES.items(), ("", {"quickdraw_shapes": 100})])
+@pytest.mark.parametrize("root, per_class", [  # Quick, Draw!'s folder: one split of data/
+    *SHAPES.items(), ("", {"quickdraw_shapes": 100})])
 def test_committed_drawings_are_distinct_opaque_24x24_ink_on_paper(root, per_class):
     report = coursekit.check_image_folder(DATA / root, splits=tuple(per_class))
     assert report.counts == {split: dict.fromkeys(CLASSES, n) for split, n in per_class.items()}
