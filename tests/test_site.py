@@ -6,8 +6,6 @@ host but 127.0.0.1 blocked, at 1280x900 and 390x844, and leave screenshots of th
 page and a lesson in ``_build/screenshots/``. Without Chromium they skip, or fail in CI.
 """
 
-from __future__ import annotations
-
 import functools
 import html
 import http.server
@@ -24,11 +22,10 @@ import nbformat
 import pytest
 
 from coursekit import facts
+from coursekit.paths import COURSE_ROOT as REPO
 from helpers import QuietHandler, file_stats
 from tools import build_site
-from coursekit.paths import COURSE_ROOT
 
-REPO = COURSE_ROOT
 pytestmark = pytest.mark.slow  # builds the site and drives a browser
 SCREENSHOTS = REPO / "_build" / "screenshots"
 UNWATCHED = {".git", ".venv", "__pycache__", ".pytest_cache"}  # change while tests run
@@ -36,22 +33,20 @@ SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 OUTPUT_LINES = 30  # site/_static/course.css: a long output shows 30 lines, then scrolls
+# A figure's text may be 10% under the body's small print, its code and outputs' (12 px):
+# the 10 pt text of coursekit.lessons' 10-inch curves shows at 10.9 px in a solution box.
+SMALL_PRINT_SHARE = 0.9
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """(folder of the site, its lessons, files of the course changed while it was built)."""
-    tmp = tmp_path_factory.mktemp("site")
-    notebooks = build_site.lesson_notebooks()
+    tmp, notebooks = tmp_path_factory.mktemp("site"), build_site.lesson_notebooks()
     before = file_stats(REPO, UNWATCHED)
     out = build_site.build(tmp / "html", tmp / "work", notebooks)
     after = file_stats(REPO, UNWATCHED)
     return out, notebooks, sorted(n for n in before.keys() | after.keys()
                                   if before.get(n) != after.get(n))
-
-
-def html_pages(out: Path) -> list[Path]:
-    return sorted(out.rglob("*.html"))
 
 
 @functools.lru_cache(maxsize=None)
@@ -69,17 +64,13 @@ def links(path: Path) -> list[str]:
     return [url for tag, _, url in parse(path)[0] if tag == "a"]
 
 
-def test_build_writes_only_its_output(site):
-    changed = site[2]
-    assert changed == [], f"building the site changed files of the course: {changed}"
-
-
-def test_every_local_reference_resolves(site):
+def test_build_writes_only_its_output_and_every_local_reference_resolves(site):
     """Every link (anchors included), image, script and style of the site exists; no
     MathJax is shipped. (The browser test sees anything fetched from another host.)"""
-    out = site[0]
-    problems = [f"{p.relative_to(out)}: MathJax" for p in out.rglob("*mathjax*")]
-    for path in html_pages(out):
+    out, _, changed = site
+    problems = [f"building the site changed {name}" for name in changed]
+    problems += [f"{p.relative_to(out)}: MathJax" for p in out.rglob("*mathjax*")]
+    for path in sorted(out.rglob("*.html")):
         here = path.relative_to(out).as_posix()
         for tag, attribute, url in parse(path)[0]:
             if attribute == "srcset" or re.match(r"[a-z]+:|//", url):
@@ -95,35 +86,24 @@ def test_every_local_reference_resolves(site):
     assert not problems, "\n".join(problems)
 
 
-def test_lesson_pages_link_colab_source_neighbours_and_full_size_figures(site):
+def test_home_lists_each_lesson_with_its_time_and_result_and_lessons_link_on(site):
+    """Times from figures/notebook_times.json, results from figures/results.json; each lesson
+    links Colab, its source notebook and its neighbours."""
     out, notebooks, _ = site
     home = [h.split("#")[0] for h in links(out / "index.html")]
+    text = " ".join(re.sub(r"<[^>]+>", " ", parse(out / "index.html")[2]).split())
+    times = json.loads((REPO / "figures" / "notebook_times.json").read_text())
+    results = json.loads((REPO / "figures" / "results.json").read_text())
     for i, nb in enumerate(notebooks):
-        page = out / "notebooks" / f"{nb.stem}.html"
-        hrefs = links(page)
+        hrefs = links(out / "notebooks" / f"{nb.stem}.html")
         assert facts.colab_url(nb.name) in hrefs, f"{nb.name}: no Open-in-Colab link"
         assert any(h.startswith(facts.github_url(f"notebooks/{nb.name}")) for h in hrefs), \
             f"{nb.name}: no link to the source notebook on GitHub"
         for other in notebooks[max(i - 1, 0):i] + notebooks[i + 1:i + 2]:
             assert f"{other.stem}.html" in hrefs, f"{nb.name}: no link to {other.name}"
         assert f"notebooks/{nb.stem}.html" in home, f"the home page does not list {nb.name}"
-        enlarge = re.findall(r"<a [^>]*image-reference[^>]*>\s*<img", parse(page)[2])
-        figures = sum("image/png" in output.get("data", {})
-                      for cell in nbformat.read(nb, as_version=4).cells
-                      if cell.cell_type == "code" for output in cell.outputs)
-        assert len(enlarge) >= figures, f"{nb.name}: {figures} figures, {len(enlarge)} enlarge"
-
-
-def test_home_page_gives_each_lesson_its_study_time_and_result(site):
-    """Running times from figures/notebook_times.json, results from figures/results.json."""
-    out, notebooks, _ = site
-    text = " ".join(re.sub(r"<[^>]+>", " ", parse(out / "index.html")[2]).split())
-    times = json.loads((REPO / "figures" / "notebook_times.json").read_text())
-    results = json.loads((REPO / "figures" / "results.json").read_text())
-    for nb in notebooks:
         assert html.escape(build_site.lesson_facts(nb)[0], quote=False) in text
-        if nb.name in times:
-            assert f"{-(-times[nb.name] // 60):.0f} to run" in text, nb.name
+        assert nb.name not in times or f"{-(-times[nb.name] // 60):.0f} to run" in text, nb.name
         said = [f"Your best model: {100 * results[m.id]['test_accuracy']:.1f}%"
                 for m in facts.MODELS.values() if m.lesson == nb.name and m.id in results]
         assert not said or any(s in text for s in said), f"{nb.name}: no result"
@@ -175,8 +155,9 @@ def browser(site):
         server.shutdown()
 
 
-def open_page(browser, size: str):
-    """A tab at ``size`` that records errors, and blocks and records other hosts."""
+def open_page(browser, size: str, address: str):
+    """A tab at ``size`` on ``address`` that records errors, and blocks and records other
+    hosts, in ``page.problems``."""
     launched, base = browser
     width, height = SIZES[size]
     page = launched.new_page(viewport={"width": width, "height": height})
@@ -186,15 +167,17 @@ def open_page(browser, size: str):
     page.on("console", lambda m: m.type in ("error", "assert") and page.problems.append(m.text))
     page.on("pageerror", lambda e: page.problems.append(f"exception: {e}"))
     page.on("response", lambda r: r.status >= 400 and page.problems.append(f"{r.status} {r.url}"))
+    page.goto(base + address, wait_until="load")
     return page
 
 
+# Broken images, wrapped code, sideways scrolling, output boxes too tall or cutting a line;
+# then, solutions opened, each figure: caption, full-size link, height, display scale.
 MEASURE = """async (lines) => {
     const broken = (await Promise.all(Array.from(document.images).map(i => (i.loading = 'eager',
         i.decode().then(() => null, () => i.getAttribute('src')))))).filter(Boolean);
     const root = document.documentElement, px = v => parseFloat(v) || 0;
-    const wrapped = Array.from(document.querySelectorAll('.bd-article pre'))
-        .filter(p => getComputedStyle(p).whiteSpace !== 'pre').length;
+    const code = Array.from(document.querySelectorAll('.bd-article pre'));
     const boxes = Array.from(document.querySelectorAll('div.cell_output div.output'))
         .filter(b => b.scrollHeight > b.clientHeight + 1 && b.querySelector('pre')).map(b => {
             const pre = b.querySelector('pre'), s = getComputedStyle(pre), lh = px(s.lineHeight);
@@ -204,7 +187,17 @@ MEASURE = """async (lines) => {
             return {text: pre.textContent.trim().slice(0, 50),
                     tall: b.clientHeight > (lines + 2) * lh, cut: Math.min(rest, lh - rest) > 1};
         });
-    return {broken, wrapped, sideways: root.scrollWidth - root.clientWidth, boxes};
+    const wrapped = code.filter(p => getComputedStyle(p).whiteSpace !== 'pre').length;
+    const small = code.length ? px(getComputedStyle(code[0]).fontSize) : 0;
+    document.querySelectorAll('.bd-article details').forEach(d => d.open = true);
+    const figures = Array.from(document.querySelectorAll('.bd-article .cell_output img'), i => {
+        const link = i.closest('a.image-reference');
+        return {caption: i.closest('figure')?.querySelector('figcaption')?.textContent.trim(),
+                enlarge: link?.href === i.src && link.tabIndex >= 0, small,
+                height: (link || i).getBoundingClientRect().height,
+                scale: i.getBoundingClientRect().width / i.naturalWidth};
+    });
+    return {broken, wrapped, sideways: root.scrollWidth - root.clientWidth, boxes, figures};
 }"""
 
 
@@ -213,9 +206,8 @@ def visits(site, browser):
     """Every page opened at both sizes: {(size, page): what was measured}."""
     found = {}
     for size in SIZES:
-        page = open_page(browser, size)
-        for path in html_pages(site[0]):
-            relative = path.relative_to(site[0]).as_posix()
+        page = open_page(browser, size, "index.html")  # one tab: each page's problems alone
+        for relative in sorted(p.relative_to(site[0]).as_posix() for p in site[0].rglob("*.html")):
             page.problems.clear()
             page.goto(browser[1] + relative, wait_until="load")
             found[size, relative] = page.evaluate(MEASURE, OUTPUT_LINES)
@@ -224,8 +216,13 @@ def visits(site, browser):
     return found
 
 
-def test_pages_load_without_errors_fit_the_screen_and_show_code_as_code(visits):
-    """No console error, failed request, other host, sideways page, wrapped code or cut line."""
+def test_pages_load_without_errors_fit_the_screen_and_show_code_and_figures(site, visits):
+    """No console error, failed request, other host, sideways page, wrapped code or cut line.
+    Every figure of a lesson has a caption and a link to its full image, fits the screen (a
+    taller one scrolls in its box), and at 1280 px its smallest text is at most 10% under the
+    small print: display scale x text size in the image, 14 pt at 70 dpi in a Keras diagram
+    (coursekit's save_model_diagram), else matplotlib's 10 pt or the cell's smallest
+    ``fontsize=`` at the notebook's 100 dpi."""
     problems = []
     for (size, page), seen in visits.items():
         problems += seen["problems"] + [f"broken image {src}" for src in seen["broken"]]
@@ -233,14 +230,29 @@ def test_pages_load_without_errors_fit_the_screen_and_show_code_as_code(visits):
         problems += [f"{size} {page}: {seen['wrapped']} code blocks wrap"] * bool(seen["wrapped"])
         problems += [f"{size} {page}: box {'too tall' if box['tall'] else 'cuts a line'}: "
                      f"{box['text']!r}" for box in seen["boxes"] if box["tall"] or box["cut"]]
+    for nb, (size, (_, height)) in ((nb, s) for nb in site[1] for s in SIZES.items()):
+        shown = visits[size, f"notebooks/{nb.stem}.html"]["figures"]
+        cells = [c for c in nbformat.read(nb, as_version=4).cells if c.cell_type == "code"]
+        wanted = [14 * 70 / 72 if "save_model_diagram" in c.source else 100 / 72 * min(
+                  [10, *map(int, re.findall(r"fontsize=(\d+)", c.source))])
+                  for c in cells for o in c.outputs if "image/png" in o.get("data", {})]
+        problems += [f"{nb.name}: {len(wanted)} figures, {len(shown)} shown"] * (
+            len(shown) != len(wanted))
+        for n, (figure, px) in enumerate(zip(shown, wanted), start=1):
+            where, px = f"{size} {nb.name} figure {n}", px * figure["scale"]
+            problems += [f"{where}: no caption"] * (not figure["caption"])
+            problems += [f"{where}: no link to its full image"] * (not figure["enlarge"])
+            problems += [f"{where}: taller than the screen"] * (figure["height"] > height)
+            problems += [f"{where}: text {px:.1f} px"] * (
+                size == "desktop" and px < SMALL_PRINT_SHARE * figure["small"])
     assert not problems, "\n".join(problems)
 
 
 def test_home_page_first_screen_says_for_whom_how_long_and_where_to_start(site, browser):
+    """... and a lesson's first figure opens full size on Enter (desktop) or a click (phone)."""
     lesson = f"notebooks/{site[1][0].stem}.html"
     for size, (_, height) in SIZES.items():
-        page = open_page(browser, size)
-        page.goto(browser[1] + "index.html", wait_until="load")
+        page = open_page(browser, size, "index.html")
         for what in ("For whom", "How long", "Start lesson 1", "Open lesson 1 in Colab"):
             box = page.get_by_text(what).first.bounding_box()
             assert box and box["y"] + box["height"] <= height, f"{size}: {what!r} not in view"
@@ -248,14 +260,17 @@ def test_home_page_first_screen_says_for_whom_how_long_and_where_to_start(site, 
         page.screenshot(path=SCREENSHOTS / f"home-{size}.png")
         page.goto(browser[1] + lesson, wait_until="load")
         page.screenshot(path=SCREENSHOTS / f"lesson-{size}.png")
+        figure = page.locator(".bd-article a.image-reference").first
+        image = urllib.parse.urljoin(page.url, figure.get_attribute("href"))
+        figure.press("Enter") if size == "desktop" else figure.click()
+        page.wait_for_url(image, timeout=5_000)
         page.close()
 
 
 def test_search_works_offline(site, browser):
     first = site[1][0]
     word = max(re.findall(r"[A-Za-z]{4,}", build_site.lesson_facts(first)[0]), key=len)
-    page = open_page(browser, "desktop")
-    page.goto(browser[1] + "search.html?q=" + urllib.parse.quote(word), wait_until="load")
+    page = open_page(browser, "desktop", "search.html?q=" + urllib.parse.quote(word))
     page.wait_for_selector("#search-results li a", timeout=10_000)
     hits = [a.get_attribute("href") for a in page.query_selector_all("#search-results li a")]
     assert any(first.stem in hit for hit in hits), f"search for {word!r} found {hits}"

@@ -1,16 +1,11 @@
 """Build the course website from the committed notebooks, without running them.
 
-    python -m tools.build_site [--out _site] [NOTEBOOK ...]
-
-Jupyter Book 1 renders the stored outputs as ``site/`` configures it. This script fills
-a work folder with copies (committed files stay untouched) and what Jupyter Book cannot
-know: the lessons on the home page (study time, best result from ``figures/*.json``),
-README.md and CONTRIBUTING.md as pages outside the sidebar and search, GitHub links for
-repository files that are not pages, number fields ``<!--{expr}-->value<!--/-->`` shown
-as their value.
+``python -m tools.build_site [--out _site] [NOTEBOOK ...]``: Jupyter Book 1 renders the stored
+outputs as ``site/`` configures it, from copies in a work folder to which this script adds
+what Jupyter Book cannot know: the lessons on the home page (study time, best result from
+``figures/*.json``), README.md and CONTRIBUTING.md as pages outside the sidebar and search,
+GitHub links for repository files that are not pages, number fields shown as their value.
 """
-
-from __future__ import annotations
 
 import argparse
 import json
@@ -23,9 +18,8 @@ import sys
 from pathlib import Path
 
 from coursekit import facts
-from coursekit.paths import COURSE_ROOT
+from coursekit.paths import COURSE_ROOT as REPO
 
-REPO = COURSE_ROOT
 SITE_CONFIG, FIGURES = REPO / "site", REPO / "figures"
 DOCUMENT_PAGES = {"README.md": "maintainers.md", "CONTRIBUTING.md": "contributing.md"}
 HIDDEN_PAGE = "---\norphan: true\nnosearch: true\n---\n"  # not in the sidebar nor search
@@ -66,11 +60,6 @@ def site_markdown(text: str, folder: str, root: Path) -> str:
     return NUMBER_FIELD.sub(r"\1", text)
 
 
-def prose_hashes(text: str) -> str:
-    """Join a line starting with ``#`` inside a paragraph to the one before (no heading)."""
-    return HASH_AFTER_TEXT.sub(lambda m: m[1] or m[3] + " ", text)
-
-
 def fill(template: Path, values: dict[str, str]) -> str:
     """``template``'s text with each ``{{ name }}`` replaced by ``values[name]``."""
     return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: values[m[1]],  # KeyError: unknown name
@@ -97,16 +86,6 @@ def lesson_facts(path: Path) -> tuple[str, int, int]:
             5 * math.ceil(len(text.split()) / WORDS_PER_MINUTE / 5), len(exercises))
 
 
-def model_result(result: dict | None) -> str:
-    if result is None:
-        return "not trained in full yet"
-    if result.get("quickdraw_test_accuracy") is None:
-        return f"{100 * result['test_accuracy']:.1f}% test accuracy"
-    return (f"{100 * result['test_accuracy']:.1f}% test accuracy on its own test drawings, "
-            f"{100 * result['quickdraw_test_accuracy']:.1f}% on real drawings by other people "
-            "(Quick, Draw!)")
-
-
 def home_values(notebooks: list[Path]) -> dict[str, str]:
     """What site/index.md leaves open: the lessons' list, the total time, where to start."""
     times, results = read_json(FIGURES / "notebook_times.json"), read_json(FIGURES / "results.json")
@@ -122,13 +101,32 @@ def home_values(notebooks: list[Path]) -> dict[str, str]:
         best = max((results[m.id] for m in facts.MODELS.values() if m.lesson == nb.name
                     and m.id in results), default=None,
                    key=lambda r: (r.get("quickdraw_test_accuracy") or 0, r["test_accuracy"]))
-        if best:
-            entries[-1] += f"\\\n   Your best model: {model_result(best)}."
+        if best:  # lesson 08's models also meet real drawings (Quick, Draw!)
+            real, own = best.get("quickdraw_test_accuracy"), 100 * best["test_accuracy"]
+            entries[-1] += f"\\\n   Your best model: {own:.1f}% test accuracy" + (
+                f" on its own test drawings, {100 * real:.1f}% on real drawings by other people "
+                "(Quick, Draw!)" if real is not None else "") + "."
     first = notebooks[0] if notebooks else Path("none")
     return {"lessons": "\n".join(entries), "total_hours": f"{total / 60:.0f}",
             "first_lesson": f"notebooks/{first.stem}", "first_colab": facts.colab_url(first.name),
             "clone_url": facts.repository_url() + ".git",
             "clone_folder": facts.REPOSITORY.split("/")[-1]}
+
+
+def site_cells(cell: dict) -> list[dict]:
+    """A cell as the site shows it. MyST-NB puts every display of a captioned cell (metadata
+    ``mystnb.figure``) in its figure: displays before the image (a model's summary) get a
+    cell of their own. The image's alt text is its caption."""
+    meta, outputs = cell["metadata"], cell.get("outputs", [])
+    if "figure" not in meta.get("mystnb", {}):
+        return [cell]
+    meta["mystnb"]["image"] = {"width": "100%", "alt": meta["mystnb"]["figure"]["caption"]}
+    first = next(i for i, out in enumerate(outputs) if "image/png" in out.get("data", {}))
+    if all(out["output_type"] == "stream" for out in outputs[:first]):
+        return [cell]
+    return [{**cell, "metadata": {"tags": meta.get("tags", [])}, "outputs": outputs[:first]},
+            {**cell, "id": f"{cell['id']}-figure", "outputs": outputs[first:],
+             "metadata": {**meta, "tags": [*meta.get("tags", []), "remove-input"]}}]
 
 
 def assemble(root: Path, notebooks: list[Path]) -> None:
@@ -140,6 +138,7 @@ def assemble(root: Path, notebooks: list[Path]) -> None:
     for path in (root / "notebooks" / notebook.name for notebook in notebooks):
         nb = json.loads(path.read_text(encoding="utf-8"))
         nb["metadata"].setdefault("language_info", {"name": "python"})  # never run: Python
+        nb["cells"] = [part for cell in nb["cells"] for part in site_cells(cell)]
         for cell in (c for c in nb["cells"] if c["cell_type"] == "markdown"):
             cell["source"] = site_markdown("".join(cell["source"]), "notebooks", root)
         path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
@@ -149,7 +148,8 @@ def assemble(root: Path, notebooks: list[Path]) -> None:
         text = (REPO / name).read_text(encoding="utf-8") if (REPO / name).is_file() else ""
         if name == "README.md":  # inside site/maintainers.md, which has its own title
             text = fill(SITE_CONFIG / page, {"readme": re.sub(r"\A\s*#\s[^\n]*\n", "", text)})
-        text = prose_hashes(site_markdown(text, "", root))
+        # A line starting with '#' inside a paragraph joins the one before: no heading.
+        text = HASH_AFTER_TEXT.sub(lambda m: m[1] or m[3] + " ", site_markdown(text, "", root))
         (root / page).write_text(HIDDEN_PAGE + text, encoding="utf-8")
 
 
