@@ -29,8 +29,8 @@ def nothing_tracked_changes():
         tracked = subprocess.run(["git", "ls-files", "figures", "data", "README.md"], cwd=REPO,
                                  capture_output=True, text=True, check=True).stdout.split()
         return ({name: hashlib.sha256((REPO / name).read_bytes()).digest() for name in tracked
-                 if (REPO / name).is_file()},
-                {path for folder in ("figures", "my-outputs") for path in (REPO / folder).rglob("*")})
+                 if (REPO / name).is_file()}, [*(REPO / "figures").rglob("*"),
+                                               *(REPO / "my-outputs").rglob("*")])
     before = state()
     yield
     assert state() == before, "a fault changed a tracked file or left one in figures/"
@@ -50,7 +50,8 @@ LABELS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 8]  # never as many of each class: MNIST's,
 @pytest.fixture
 def tiny(tmp_path, monkeypatch) -> Path:
     """A data folder whose SHA256SUMS lists a 10 + 4 image MNIST look-alike."""
-    (tmp_path / "data" / "mnist").mkdir(parents=True)
+    for folder in ("mnist", "cifar-10"):
+        (tmp_path / "data" / folder).mkdir(parents=True)
     for name, array in zip((X_TRAIN, Y_TRAIN, X_TEST, Y_TEST),
                            (digits(10), LABELS, digits(4), [5, 6, 7, 7])):
         (tmp_path / "data" / name).write_bytes(idx_bytes(array))
@@ -59,102 +60,6 @@ def tiny(tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr(_EXPECTED["mnist"], "train", 10)
     monkeypatch.setattr(_EXPECTED["mnist"], "test", 4)
     return tmp_path / "data"
-
-
-@pytest.mark.skipif(not (SHARED_DATA / "mnist").is_dir(), reason="needs ../shared/datasets")
-@pytest.mark.parametrize("source, change, problem", [
-    ("mnist", lambda mnist: [(mnist / a).rename(mnist / b) for a, b in (  # even when listed
-        (IDX[1], "swap"), (IDX[3], IDX[1]), ("swap", IDX[3]))], rf"{Y_TRAIN} is mnist's {IDX[3]}"),
-    ("fashion-mnist", lambda mnist: None, rf"{X_TRAIN} is fashion-mnist's {IDX[0]}"),
-    # re-packed, so no publisher's hash matches, and listed in SHA256SUMS: the pixels tell
-    ("fashion-mnist", lambda mnist: [(mnist / name).write_bytes(gzip.compress(gzip.decompress(
-        (mnist / name).read_bytes()), 1, mtime=1)) for name in IDX],
-     rf"{X_TRAIN} does not hold MNIST's images: 49% .*Fashion-MNIST's clothes"),
-])
-def test_real_files_of_another_name_or_dataset_are_refused(tmp_path, monkeypatch, source,
-                                                          change, problem):
-    (tmp_path / "mnist").mkdir()
-    for path in (SHARED_DATA / source).iterdir():
-        (tmp_path / "mnist" / path.name).write_bytes(path.read_bytes())
-    change(tmp_path / "mnist")
-    write_manifest(tmp_path)
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    with pytest.raises(DataError, match=problem + ".*Copy"):
-        coursekit.load_data("mnist")
-
-
-def plus(line: str):
-    return lambda manifest: manifest + line.encode() + b"\n"
-
-
-@pytest.mark.parametrize("file, content, problem", [
-    # listed in SHA256SUMS, yet not MNIST
-    (Y_TRAIN, [0, 1, 2, 3], r"shape \(4,\); MNIST's train labels have shape \(10,\) \(is it from"),
-    (X_TRAIN, LABELS, r"shape \(10,\); MNIST's train images .*\(are the images and labels files"),
-    (Y_TEST, np.zeros((4, 2)), r"shape \(4, 2\); MNIST's test labels have shape \(4,\) \(are the"),
-    (X_TEST, np.zeros((4, 32, 32)), r"shape \(4, 32, 32\); MNIST's test images have shape \(4, 28"),
-    (Y_TEST, [5, 6, 7, 10], r"holds the label 10; MNIST's labels are 0 to 9"),
-    (X_TRAIN, digits(10, lit=0.6), r"does not hold MNIST's images"),
-    (Y_TRAIN, range(10), r"has exactly as many labels of each class, as Fashion-MNIST does"),
-    # damaged after SHA256SUMS was written again
-    (X_TRAIN, lambda raw: raw[:10] + bytes(b ^ 0x5A for b in raw[10:40]) + raw[40:], "readable"),
-    (X_TRAIN, lambda raw: raw[: len(raw) // 2], "not a readable gzip"),              # EOFError
-    (X_TRAIN, lambda raw: b"not gzip at all", "not a readable gzip"),                # BadGzipFile
-    (X_TRAIN, lambda raw: gzip.compress(b"\x00\x00\x08"), r"bad magic number"),
-    (X_TRAIN, lambda raw: gzip.compress(bytes([0, 0, 8, 3, 0, 0])), r"IDX header is cut short"),
-    (X_TRAIN, lambda raw: gzip.compress(gzip.decompress(raw) + bytes(99)),
-     r"header promises shape \(10, 28, 28\) but the data size differs \(it inflates to more\)"),
-    (X_TRAIN, lambda raw: gzip.compress(bytes([0, 0, 8, 3]) + struct.pack(">3I", 10**6, 28, 28)),
-     r"promises shape \(1000000, 28, 28\), 784,000,000 bytes, more than any MNIST file"),
-    # SHA256SUMS as no shell writes it
-    ("SHA256SUMS", plus("d41d8cd98f00b204e9800998ecf8427e  mnist/x"), r"line 5: .*32 hex.*an MD5"),
-    ("SHA256SUMS", plus("a" * 40 + "  mnist/x"), r"line 5: .*40 hex digits.*a SHA-1"),
-    ("SHA256SUMS", plus("a" * 64), r"line 5: .*the hash is followed by no file name"),
-    ("SHA256SUMS", plus("mnist/x.gz: OK"), r"line 5: .*expected '<sha256>  <folder>/<file>'"),
-    ("SHA256SUMS", plus("a" * 63 + "  mnist/x"), r"line 5: .*63 hex digits, a SHA-256 has 64"),
-    ("SHA256SUMS", plus("a" * 64 + "  mnist/x copied from the USB stick"), r"more than one word"),
-    ("SHA256SUMS", plus("a" * 64 + "  ../mnist/x"), r"line 5: .*the path leaves the data folder"),
-    ("SHA256SUMS", plus("a" * 64 + "  /data/mnist/x"), r"line 5: .*the path leaves the data"),
-    ("SHA256SUMS", plus("a" * 64 + f"  {X_TRAIN}"), rf"{X_TRAIN} is listed with another hash on "
-                                                   r"line 3"),
-    ("SHA256SUMS", lambda raw: b"\xff\xfe\x00\xd8" + b"\xa0" * 9, r"is not text in UTF-8 or UTF-16"),
-])
-def test_a_listed_file_that_is_not_mnist_is_named(tiny, file, content, problem):
-    path = tiny / file
-    path.write_bytes(content(path.read_bytes()) if callable(content) else idx_bytes(content))
-    if file != "SHA256SUMS":
-        write_manifest(tiny)
-    with pytest.raises(DataError, match=rf"{re.escape(str(path))}[:,]? .*{problem}.*(Copy|Regen)"):
-        coursekit.load_data("mnist")
-
-
-@pytest.mark.parametrize("encoding, line", [
-    ("utf-8", r"\1  \2/\3"),            # as `sha256sum */*` writes it
-    ("utf-8", r"\1  ./\2/\3"),          # `sha256sum ./*/*`
-    ("utf-8", r"\1 *\2/\3\r"),          # binary mode, saved on Windows
-    ("utf-8-sig", r"\1  \2/\3"),        # with a byte-order mark
-    ("utf-16", r"\1  \2/\3\r"),         # PowerShell 5: `sha256sum */* > SHA256SUMS`
-    ("utf-16-le", r"\1  \2/\3"),        # UTF-16 without its mark
-    ("utf-8", r"\1  .\\\2\\\3\r"),      # Windows separators
-    ("utf-8", r"SHA256 (\2/\3) = \1"),  # BSD
-])
-def test_manifest_as_shells_write_it(tiny, encoding, line):
-    text = re.sub(r"(\w+)  (\w+)/(\S+)", line, (tiny / "SHA256SUMS").read_text())
-    (tiny / "SHA256SUMS").write_bytes(text.encode(encoding))
-    assert len(coursekit.load_data("mnist")[0][0]) == 10
-
-
-@pytest.mark.parametrize("listed, loops", [(X_TRAIN, False), ("SHA256SUMS", False), (X_TRAIN, True)])
-def test_data_linking_out_of_its_folder_is_refused_unread(tiny, monkeypatch, listed, loops):
-    link, outside = tiny / listed, tiny.parent / "elsewhere"
-    link.rename(outside)
-    link.symlink_to(link if loops else outside)
-    hashed = []
-    monkeypatch.setattr(coursekit.datasets, "_sha256_of", hashed.append)
-    with pytest.raises(DataError, match=rf"{re.escape(str(link))} is a symbolic link (to .*"
-                                        r"elsewhere|that loops), outside the data folder .*Copy"):
-        coursekit.load_data("mnist")
-    assert hashed == []
 
 
 def cifar_bytes(batches={}, n=2) -> bytes:
@@ -180,43 +85,120 @@ def batch(data, labels=(1, 1)) -> bytes:
     return pickle.dumps({b"data": data, b"labels": [int(n) for n in labels]}, protocol=2)
 
 
+def plus(line: str):
+    return lambda manifest: manifest + line.encode() + b"\n"
+
+
+def real(name: str, images=None):
+    """The file ``name`` of ../shared/datasets, or its first ``images`` images re-packed."""
+    def content(raw):
+        if images is None:
+            return (SHARED_DATA / name).read_bytes()
+        with gzip.open(SHARED_DATA / name) as handle:
+            pixels = np.frombuffer(handle.read(16 + images * 784)[16:], np.uint8)
+        return idx_bytes(pixels.reshape(images, 28, 28))
+    return content
+
+
+SHARED = pytest.mark.skipif(not (SHARED_DATA / "mnist").is_dir(), reason="needs ../shared/datasets")
 SAME = batch(np.random.default_rng(2).integers(0, 256, (2, 3072), np.uint8))
 UNDECODABLE = r"cannot be decoded as the CIFAR-10 python archive \("
+CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
 
 
-@pytest.mark.parametrize("archive, problem", [
-    (None, r"is missing\."),
-    (cifar_bytes()[:300], UNDECODABLE + "(EOFError|ReadError|OSError)"),
-    (b"\x1f\x8b" + bytes(200), UNDECODABLE + "(ReadError|OSError|BadGzipFile)"),
-    (cifar_bytes({"data_batch_3": b"\x80\x02garbage"}), UNDECODABLE + "(Unpickling|Key|EOF)Error"),
-    (cifar_bytes({"test_batch": batch(np.zeros(100, np.uint8), [1])}), UNDECODABLE + "ValueError"),
-    (cifar_bytes({"test_batch": pickle.dumps({b"labels": [1]})}), UNDECODABLE + "KeyError"),
-    # allow-listed calls that would build 2 GB from a few bytes
-    *[(cifar_bytes({"data_batch_2": batch(call, [1])}), UNDECODABLE + r"UnpicklingError: refusing "
-       r"to build an array of shape \(2147483648,\)") for call in (
+@pytest.mark.parametrize("file, content, problem", [
+    # listed in SHA256SUMS, yet not MNIST
+    (Y_TRAIN, idx_bytes([0, 1, 2, 3]), r"shape \(4,\); MNIST's train labels have shape \(10,\)"),
+    (X_TRAIN, idx_bytes(LABELS), r"shape \(10,\); MNIST's train images .*\(are the images and"),
+    (Y_TEST, idx_bytes(np.zeros((4, 2))), r"shape \(4, 2\); MNIST's test labels have shape \(4,\)"),
+    (X_TEST, idx_bytes(np.zeros((4, 32, 32))), r"shape \(4, 32, 32\); MNIST's test images have"),
+    (Y_TEST, idx_bytes([5, 6, 7, 10]), r"holds the label 10; MNIST's labels are 0 to 9"),
+    (X_TRAIN, idx_bytes(digits(10, lit=0.6)), r"does not hold MNIST's images"),
+    (Y_TRAIN, idx_bytes(range(10)), r"has exactly as many labels of each class, as Fashion-MNIST"),
+    pytest.param(Y_TRAIN, real(Y_TEST), rf"is mnist's {IDX[3]} \(its SHA-256 is", marks=SHARED),
+    pytest.param(X_TRAIN, real(FASHION), rf"is fashion-mnist's {IDX[0]} \(its SHA", marks=SHARED),
+    pytest.param(X_TRAIN, real(FASHION, 10), r"does not hold MNIST's images: \d\d% .*Fashion-MNIST"
+                 r"'s clothes", marks=SHARED),  # re-packed, so that no publisher's hash matches
+    # damaged after SHA256SUMS was written again
+    (X_TRAIN, lambda raw: raw[:10] + bytes(b ^ 0x5A for b in raw[10:40]) + raw[40:], "readable"),
+    (X_TRAIN, lambda raw: raw[: len(raw) // 2], "not a readable gzip"),              # EOFError
+    (X_TRAIN, b"not gzip at all", "not a readable gzip"),                            # BadGzipFile
+    (X_TRAIN, gzip.compress(b"\x00\x00\x08"), r"bad magic number"),
+    (X_TRAIN, gzip.compress(bytes([0, 0, 8, 3, 0, 0])), r"IDX header is cut short"),
+    (X_TRAIN, lambda raw: gzip.compress(gzip.decompress(raw) + bytes(99)),
+     r"header promises shape \(10, 28, 28\) but the data size differs \(it inflates to more\)"),
+    (X_TRAIN, gzip.compress(bytes([0, 0, 8, 3]) + struct.pack(">3I", 10**6, 28, 28)),
+     r"promises shape \(1000000, 28, 28\), 784,000,000 bytes, more than any MNIST file"),
+    # SHA256SUMS as no shell writes it
+    ("SHA256SUMS", plus("d41d8cd98f00b204e9800998ecf8427e  mnist/x"), r"line 5: .*32 hex.*an MD5"),
+    ("SHA256SUMS", plus("a" * 40 + "  mnist/x"), r"line 5: .*40 hex digits.*a SHA-1"),
+    ("SHA256SUMS", plus("a" * 64), r"line 5: .*the hash is followed by no file name"),
+    ("SHA256SUMS", plus("mnist/x.gz: OK"), r"line 5: .*expected '<sha256>  <folder>/<file>'"),
+    ("SHA256SUMS", plus("a" * 63 + "  mnist/x"), r"line 5: .*63 hex digits, a SHA-256 has 64"),
+    ("SHA256SUMS", plus("a" * 64 + "  mnist/x copied from the USB stick"), r"more than one word"),
+    ("SHA256SUMS", plus("a" * 64 + "  ../mnist/x"), r"line 5: .*the path leaves the data folder"),
+    ("SHA256SUMS", plus("a" * 64 + "  /data/mnist/x"), r"line 5: .*the path leaves the data"),
+    ("SHA256SUMS", plus("a" * 64 + f"  {X_TRAIN}"), rf"{X_TRAIN} is listed with another hash on "
+                                                   r"line 3"),
+    ("SHA256SUMS", b"\xff\xfe\x00\xd8" + b"\xa0" * 9, r"is not text in UTF-8 or UTF-16"),
+    # a CIFAR-10 archive missing, damaged, or listed in SHA256SUMS yet not CIFAR-10
+    (CIFAR, None, r"is missing\."),
+    (CIFAR, cifar_bytes()[:300], UNDECODABLE + "(EOFError|ReadError|OSError)"),
+    (CIFAR, b"\x1f\x8b" + bytes(200), UNDECODABLE + "(ReadError|OSError|BadGzipFile)"),
+    (CIFAR, cifar_bytes({"data_batch_3": b"\x80\x02garbage"}), UNDECODABLE + "(Unpick|Key|EOF)"),
+    (CIFAR, cifar_bytes({"test_batch": batch(np.zeros(9, np.uint8), [1])}), UNDECODABLE + "Value"),
+    (CIFAR, cifar_bytes({"test_batch": pickle.dumps({b"labels": [1]})}), UNDECODABLE + "KeyError"),
+    *[(CIFAR, cifar_bytes({"data_batch_2": batch(call, [1])}), UNDECODABLE + r"UnpicklingError: "
+       r"refusing to build an array of shape \(2147483648,\)") for call in (  # 2 GB from bytes
         (np._core.multiarray._reconstruct, (np.ndarray, (1 << 31,), b"B")),
         (np.ndarray, ((1 << 31,), "u1")))],
-    # listed in SHA256SUMS, yet not CIFAR-10
-    (cifar_bytes({f"data_batch_{i}": SAME for i in range(1, 6)}), r"cifar-10-batches-py/"
+    (CIFAR, cifar_bytes({f"data_batch_{i}": SAME for i in range(1, 6)}), r"cifar-10-batches-py/"
      r"data_batch_2 holds the same images as cifar-10-batches-py/data_batch_1; CIFAR-10's six"),
-    (cifar_bytes({"data_batch_3": batch(np.full((2, 3072), 128, np.uint8))}),
+    (CIFAR, cifar_bytes({"data_batch_3": batch(np.full((2, 3072), 128, np.uint8))}),
      r"the pixels of cifar-10-batches-py/data_batch_3 average 128 with a spread of 0"),
-    (cifar_bytes({"data_batch_4": 33 << 20}),
+    (CIFAR, cifar_bytes({"data_batch_4": 33 << 20}),
      r"is not the CIFAR-10 archive: it holds cifar-10-batches-py/data_batch_4 \(34,603,008 bytes"),
-    (cifar_bytes({f"extra_{i}": b"" for i in range(70)}), r"is not the CIFAR-10 archive: .* 66\)"),
-    (cifar_bytes({"test_batch": None}), r"has no cifar-10-batches-py/test_batch"),
-    (cifar_bytes(), r"shape \(10, 32, 32, 3\); CIFAR-10's train images have shape \(50000, 32"),
+    (CIFAR, cifar_bytes({f"extra_{i}": b"" for i in range(70)}), r"not the CIFAR-10 .* 66\)"),
+    (CIFAR, cifar_bytes({"test_batch": None}), r"has no cifar-10-batches-py/test_batch"),
+    (CIFAR, cifar_bytes(), r"shape \(10, 32, 32, 3\); CIFAR-10's train images have shape \(50000"),
 ])
-def test_a_listed_cifar_archive_that_is_not_cifar_is_named(tmp_path, monkeypatch, archive,
-                                                           problem):
-    path = tmp_path / "cifar-10" / "cifar-10-python.tar.gz"
-    path.parent.mkdir()
-    if archive is not None:
-        path.write_bytes(archive)
-    write_manifest(tmp_path)
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    with pytest.raises(DataError, match=rf"{re.escape(str(path))}:? .*{problem}.*[Cc]opy"):
-        coursekit.load_data("cifar10")
+def test_a_listed_file_that_is_not_the_dataset_is_named(tiny, file, content, problem):
+    path = tiny / file
+    if content is not None:
+        path.write_bytes(content(path.read_bytes()) if callable(content) else content)
+    if file != "SHA256SUMS":
+        write_manifest(tiny)
+    with pytest.raises(DataError, match=rf"{re.escape(str(path))}[:,]? .*{problem}.*([Cc]opy|Reg)"):
+        coursekit.load_data("cifar10" if file == CIFAR else "mnist")
+
+
+@pytest.mark.parametrize("encoding, line", [
+    ("utf-8", r"\1  \2/\3"),            # as `sha256sum */*` writes it
+    ("utf-8", r"\1  ./\2/\3"),          # `sha256sum ./*/*`
+    ("utf-8", r"\1 *\2/\3\r"),          # binary mode, saved on Windows
+    ("utf-8-sig", r"\1  \2/\3"),        # with a byte-order mark
+    ("utf-16", r"\1  \2/\3\r"),         # PowerShell 5: `sha256sum */* > SHA256SUMS`
+    ("utf-16-le", r"\1  \2/\3"),        # UTF-16 without its mark
+    ("utf-8", r"\1  .\\\2\\\3\r"),      # Windows separators
+    ("utf-8", r"SHA256 (\2/\3) = \1"),  # BSD
+])
+def test_manifest_as_shells_write_it(tiny, encoding, line):
+    text = re.sub(r"(\w+)  (\w+)/(\S+)", line, (tiny / "SHA256SUMS").read_text())
+    (tiny / "SHA256SUMS").write_bytes(text.encode(encoding))
+    assert len(coursekit.load_data("mnist")[0][0]) == 10
+
+
+@pytest.mark.parametrize("listed, loops", [(X_TRAIN, 0), ("SHA256SUMS", 0), (X_TRAIN, 1)])
+def test_data_linking_out_of_its_folder_is_refused_unread(tiny, monkeypatch, listed, loops):
+    link, outside = tiny / listed, tiny.parent / "elsewhere"
+    link.rename(outside)
+    link.symlink_to(link if loops else outside)
+    hashed = []
+    monkeypatch.setattr(coursekit.datasets, "_sha256_of", hashed.append)
+    with pytest.raises(DataError, match=rf"{re.escape(str(link))} is a symbolic link (to .*"
+                                        r"elsewhere|that loops), outside the data folder .*Copy"):
+        coursekit.load_data("mnist")
+    assert hashed == []
 
 
 @pytest.mark.parametrize("denied", [f"data/{X_TEST}", "data/SHA256SUMS", "data/mnist",
@@ -225,7 +207,7 @@ def test_an_unreadable_file_or_folder_is_named_with_the_fix(tiny, shapes, monkey
     deny(monkeypatch, shapes.parent / denied)
     with pytest.raises(DataError, match=rf"{re.escape(str(shapes.parent / denied))}\S* cannot "
                                         r"be read: permission denied.*chmod"):
-        coursekit.check_image_folder(shapes) if "drawings" in denied else coursekit.load_data("mnist")
+        coursekit.check_image_folder(shapes) if "drawing" in denied else coursekit.load_data("mnist")
 
 
 # ------------------------------------------------------------------ the image folder
@@ -276,7 +258,7 @@ APART = r"which TensorFlow .* read differently"
                                           r"read images, cannot decode it \(Invalid"),
     ("square/2.png", png(text=b"Title\x00x", broken=b"tEXt"), r"is a damaged image: .*checksum"),
     ("circle/._circle_01.png", b"\x00\x05\x16\x07" + bytes(60),  # an AppleDouble file's start
-     rf"is a macOS metadata file .*{COUNTED}Delete every such file: `find .* -name '\._\*' -delete"),
+     rf"is a macOS metadata file .*{COUNTED}Delete every such file: `find .* -name '\._\*'"),
     ("circle/.ipynb_checkpoints/1-checkpoint.png", png(), rf"is a copy Jupyter keeps .*{COUNTED}"
                                                           r"Delete the folder"),
     ("circle/.secret.PNG", png(), rf"is a hidden file.*{COUNTED}Delete it"),
@@ -340,20 +322,18 @@ print(int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).gr
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
-@pytest.mark.parametrize("file, make, call, message, most_mb", [  # issue: 2.1, 6 and 2.9 GB
-    (f"data/{X_TRAIN}", lambda path: path.write_bytes(  # a header for 10 images, then 256 MB
-        idx_bytes(digits(10)) + gzip.compress(bytes(1 << 20), 1) * 256), "load_data('mnist')",
+@pytest.mark.parametrize("file, data, message, most_mb", [  # the issue: 2.1, 6 and 2.9 GB
+    (f"data/{X_TRAIN}", lambda: idx_bytes(digits(10)) + gzip.compress(bytes(1 << 20), 1) * 256,
      f"{IDX[0]}: header promises shape (10, 28, 28) but the data size differs (it inflates", 120),
-    ("drawings/train/circle/0_big.png", lambda path: Image.new("RGBA", (8000, 8000)).save(
-        path, compress_level=1), "check_image_folder({shapes!r})", "0_big.png is 8000x8000 pixels", 300),
-    ("drawings/train/circle/0_moving.gif", lambda path: path.write_bytes(many_frames()),
-     "check_image_folder({shapes!r})", "0_moving.gif is an animated GIF (more than one", 300),
+    ("drawings/train/circle/0_big.png", lambda: saved(Image.new("RGBA", (8000, 8000)), "PNG"),
+     "0_big.png is 8000x8000 pixels", 300),
+    ("drawings/train/circle/0_moving.gif", many_frames, "0_moving.gif is an animated GIF", 300),
 ])
-def test_a_costly_file_is_refused_in_little_memory(tiny, shapes, file, make, call, message,
-                                                   most_mb):
-    make(shapes.parent / file)
+def test_a_costly_file_is_refused_in_little_memory(tiny, shapes, file, data, message, most_mb):
+    (tiny.parent / file).write_bytes(data())
     write_manifest(tiny)
-    done = subprocess.run([sys.executable, "-c", MEASURE, "coursekit." + call.format(
-        shapes=str(shapes))], capture_output=True, text=True, check=True)
+    call = "load_data('mnist')" if "data" in file else f"check_image_folder({str(shapes)!r})"
+    done = subprocess.run([sys.executable, "-c", MEASURE, "coursekit." + call],
+                          capture_output=True, text=True, check=True)
     said, peak_mb = done.stdout.strip().rsplit("\n", 1)
     assert message in said and int(peak_mb) < most_mb, f"peak {peak_mb} MB: {said}"
