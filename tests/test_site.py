@@ -6,16 +6,7 @@ host but 127.0.0.1 blocked, at 1280x900 and 390x844, and leave screenshots of th
 page and a lesson in ``_build/screenshots/``. Without Chromium they skip, or fail in CI.
 """
 
-import functools
-import html
-import http.server
-import json
-import os
-import posixpath
-import re
-import shutil
-import threading
-import urllib.parse
+import functools, html, http.server, json, os, posixpath, re, shutil, threading, urllib.parse
 from pathlib import Path
 
 import nbformat

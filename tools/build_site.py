@@ -7,14 +7,7 @@ what Jupyter Book cannot know: the lessons on the home page (study time, best re
 GitHub links for repository files that are not pages, number fields shown as their value.
 """
 
-import argparse
-import json
-import math
-import posixpath
-import re
-import shutil
-import subprocess
-import sys
+import argparse, json, math, posixpath, re, shutil, subprocess, sys
 from pathlib import Path
 
 from coursekit import facts
