@@ -38,7 +38,7 @@ _OFFICIAL_SHA256 = {
         "cifar-10-python.tar.gz": "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
     },
 }
-# SHA-256 -> (dataset folder, file name): a right file under a wrong name is named as what it is.
+# SHA-256 -> (dataset folder, file name): a right file under a wrong name is named as what it is
 _OFFICIAL_FILE_BY_HASH = {digest: (folder, name) for folder, files in _OFFICIAL_SHA256.items()
                           for name, digest in files.items()}
 _IDX_FILES = tuple(_OFFICIAL_SHA256["fashion-mnist"])  # x_train, y_train, x_test, y_test
@@ -246,9 +246,8 @@ def _read_cifar10_archive(path: Path):
 
 
 # What a dataset is, and for MNIST and Fashion-MNIST (same file names and sizes) a fingerprint:
-# the share of non-zero pixels in the first 1,000 images is 0.18-0.20 for MNIST's digits,
-# 0.49-0.50 for Fashion-MNIST's clothes (measured over 100, 1,000 and all images of either
-# split), and only Fashion-MNIST has as many images of each class. CIFAR-10's: per batch.
+# non-zero pixels in the first 1,000 images: 18-20% for MNIST's digits, 49-50% for Fashion's
+# clothes (also over 100 or all images of either split); only Fashion has as many of each class.
 _FINGERPRINT_IMAGES, _NONZERO_SPLIT = 1_000, 1 / 3
 _EXPECTED = {name: SimpleNamespace(train=train, test=10_000, image=image, label=label,
                                    fashion=fashion)

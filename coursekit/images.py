@@ -87,12 +87,9 @@ def _layout_hint(root: Path, split: str) -> str:
 
 
 def _seen_apart(image, keras_pixels, tolerance: int, has_alpha: bool) -> str:
-    """How ``keras.utils.load_img`` (Pillow, to RGB) sees ``image`` otherwise than Keras, or
-    that dropping alpha shows a hidden colour; '' if neither.
-
-    ``tolerance``: 48 levels for JPEG, whose decoders round apart (by up to 20 measured).
-    Strip by strip, so a large image costs a few MB, not gigabytes.
-    """
+    """How ``keras.utils.load_img`` (Pillow, to RGB) sees ``image`` otherwise than Keras, or a
+    colour under transparency that Keras would show; '' if neither. Strip by strip (a few MB);
+    ``tolerance``: 48 levels for JPEG, whose decoders round apart (by up to 20 measured)."""
     width, height = image.size
     apart = (f"has transparent pixels, which {_READERS} read differently. {_FLATTEN}" if has_alpha
              else f"is a {image.format} image (mode {image.mode}) that {_READERS} decode to "
@@ -113,12 +110,8 @@ def _seen_apart(image, keras_pixels, tolerance: int, has_alpha: bool) -> str:
 
 
 def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
-    """Refuse an image training could not use, or would see otherwise than lesson 08 does.
-
-    The header first (format, size, frames: a huge or animated image is refused before it
-    takes memory), then the pixels as TensorFlow (training) and Pillow (``load_img``)
-    decode them, which must agree, with no colour hidden under transparency.
-    """
+    """Refuse an image training could not use or would see otherwise than lesson 08 does: by
+    its header first (a huge or animated image takes no memory), then by its pixels."""
     from PIL import Image, UnidentifiedImageError
 
     too_big = (f"Keras would decode every pixel on each read before shrinking it to "
@@ -182,11 +175,9 @@ def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
 
 def check_image_folder(path: Path, splits=("train", "test"),
                        image_size: tuple[int, int] = (24, 24)) -> ImageFolderReport:
-    """Check a folder laid out as ``<split>/<class>/<image>`` before Keras reads it: stop with
-    :class:`DataError` (the file and the fix) on anything that would stop training or have
-    Keras train on other images than lesson 08 shows, else report the classes, the counts, and
-    what ``image_dataset_from_directory(..., color_mode="rgb", image_size=image_size)`` will
-    convert or skip."""
+    """Check ``<split>/<class>/<image>`` before Keras reads it: a :class:`DataError` naming the
+    file and the fix for anything that would stop training or show Keras other images than
+    lesson 08 sees; else the classes, counts, and what Keras will convert or skip."""
     try:
         return _check_folder(Path(path), splits, image_size)
     except PermissionError as error:
