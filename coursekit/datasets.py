@@ -45,7 +45,6 @@ _IDX_FILES = tuple(_OFFICIAL_SHA256["fashion-mnist"])  # x_train, y_train, x_tes
 _CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 _CIFAR_BATCH_BYTES = 32 << 20  # a batch's pickle: 31,039,532 bytes
 _IDX_MAX_BYTES = 60_000 * 28 * 28  # MNIST's largest file: 60,000 images of 28x28 bytes
-_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _OTHER_HASHES = {32: " (an MD5: use sha256sum, not md5sum)",
                  40: " (a SHA-1: use sha256sum, not sha1sum)"}
 _REGENERATE = "Regenerate it in the data folder with `sha256sum */* > SHA256SUMS`."
@@ -84,11 +83,10 @@ def _read_manifest(data_dir: Path) -> dict[str, str]:
     if not manifest.is_file():
         return {}
     raw = manifest.read_bytes()
-    encoding = next((name for bom, name in _BOMS if raw.startswith(bom)), None)
-    if encoding is None and len(raw) > 1 and raw[1::2].count(0) > len(raw) // 4:
-        encoding = "utf-16-le"  # every other byte zero: UTF-16 saved without its mark
+    unmarked_utf16 = len(raw) > 1 and raw[1::2].count(0) > len(raw) // 4  # every other byte 0
     try:
-        text = raw.decode(encoding or "utf-8")
+        text = raw.decode("utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else
+                          "utf-16-le" if unmarked_utf16 else "utf-8-sig")
     except UnicodeDecodeError as error:
         raise DataError(f"{manifest} is not text in UTF-8 or UTF-16 ({error}). "
                         f"{_REGENERATE}") from error

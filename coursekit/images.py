@@ -47,7 +47,7 @@ class ImageFolderReport:
 def unreadable(error: PermissionError) -> DataError:
     """The message for a file or folder this user may not read (shared with datasets)."""
     return DataError(f"{error.filename} cannot be read: permission denied. Make it readable to "
-                     f"you (`chmod -R u+rX {error.filename}`), or copy it into a folder of your own.")
+                     f"you (`chmod -R u+rX {error.filename}`) or copy it into a folder of yours.")
 
 
 def _raise(error: OSError):

@@ -64,14 +64,13 @@ def tiny(tmp_path, monkeypatch) -> Path:
 
 def cifar_bytes(batches={}, n=2) -> bytes:
     """A cifar-10-python archive of random batches of n images; ``batches`` replaces or adds
-    members (bytes, or a size for that many zero bytes), or leaves one out (None)."""
+    members, or leaves one out (None)."""
     rng, buffer = np.random.default_rng(1), io.BytesIO()
     members = {name: batch(rng.integers(0, 256, (n, 3072), np.uint8), rng.integers(0, 10, n))
                for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]}
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         for member, data in {**members, **batches}.items():
             if data is not None:
-                data = bytes(data) if isinstance(data, int) else data
                 info = tarfile.TarInfo(f"cifar-10-batches-py/{member}")
                 info.size = len(data)
                 archive.addfile(info, io.BytesIO(data))
@@ -156,7 +155,7 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
      r"data_batch_2 holds the same images as cifar-10-batches-py/data_batch_1; CIFAR-10's six"),
     (CIFAR, cifar_bytes({"data_batch_3": batch(np.full((2, 3072), 128, np.uint8))}),
      r"the pixels of cifar-10-batches-py/data_batch_3 average 128 with a spread of 0"),
-    (CIFAR, cifar_bytes({"data_batch_4": 33 << 20}),
+    (CIFAR, cifar_bytes({"data_batch_4": bytes(33 << 20)}),
      r"is not the CIFAR-10 archive: it holds cifar-10-batches-py/data_batch_4 \(34,603,008 bytes"),
     (CIFAR, cifar_bytes({f"extra_{i}": b"" for i in range(70)}), r"not the CIFAR-10 .* 66\)"),
     (CIFAR, cifar_bytes({"test_batch": None}), r"has no cifar-10-batches-py/test_batch"),
@@ -201,13 +200,13 @@ def test_data_linking_out_of_its_folder_is_refused_unread(tiny, monkeypatch, lis
     assert hashed == []
 
 
-@pytest.mark.parametrize("denied", [f"data/{X_TEST}", "data/SHA256SUMS", "data/mnist",
-                                    "drawings/train/circle", "drawings/test/square/1.png"])
-def test_an_unreadable_file_or_folder_is_named_with_the_fix(tiny, shapes, monkeypatch, denied):
-    deny(monkeypatch, shapes.parent / denied)
-    with pytest.raises(DataError, match=rf"{re.escape(str(shapes.parent / denied))}\S* cannot "
-                                        r"be read: permission denied.*chmod"):
-        coursekit.check_image_folder(shapes) if "drawing" in denied else coursekit.load_data("mnist")
+@pytest.mark.parametrize("name", [f"data/{X_TEST}", "data/SHA256SUMS", "data/mnist",
+                                  "drawings/train/circle", "drawings/test/square/1.png"])
+def test_an_unreadable_file_or_folder_is_named_with_the_fix(tiny, shapes, monkeypatch, name):
+    deny(monkeypatch, shapes.parent / name)
+    with pytest.raises(DataError, match=rf"{re.escape(str(shapes.parent / name))}\S* cannot be "
+                                        r"read: permission denied.*chmod"):
+        coursekit.check_image_folder(shapes) if "drawing" in name else coursekit.load_data("mnist")
 
 
 # ------------------------------------------------------------------ the image folder
@@ -233,9 +232,8 @@ def saved(image, fmt, **options) -> bytes:
 
 def drawing() -> Image.Image:
     """A black stroke on white, as a palette image (colour 0 white, 1 black)."""
-    image = Image.new("P", (24, 24), 0)
+    image = Image.fromarray(np.pad(np.ones((2, 12), np.uint8), ((11, 11), (6, 6))), "P")
     image.putpalette([255, 255, 255, 0, 0, 0])
-    image.paste(1, (6, 11, 18, 13))
     return image
 
 
@@ -249,35 +247,30 @@ def shapes(tmp_path) -> Path:
     return tmp_path / "drawings"
 
 
-COUNTED = r"Keras reads every file ending in an image extension, hidden or not, as .*'circle'\. "
-APART = r"which TensorFlow .* read differently"
+COUNTED = r", yet Keras reads every file ending in an image extension, hidden or not, as .*'circle'"
+APART = r"which TensorFlow .* and Pillow .* read differently"
 
 
 @pytest.mark.parametrize("name, data, problem", [
-    ("circle/2.png", png(broken=b"IDAT"), r"is a damaged image: TensorFlow, which Keras uses to "
-                                          r"read images, cannot decode it \(Invalid"),
-    ("square/2.png", png(text=b"Title\x00x", broken=b"tEXt"), r"is a damaged image: .*checksum"),
-    ("circle/._circle_01.png", b"\x00\x05\x16\x07" + bytes(60),  # an AppleDouble file's start
-     rf"is a macOS metadata file .*{COUNTED}Delete every such file: `find .* -name '\._\*'"),
-    ("circle/.ipynb_checkpoints/1-checkpoint.png", png(), rf"is a copy Jupyter keeps .*{COUNTED}"
-                                                          r"Delete the folder"),
-    ("circle/.secret.PNG", png(), rf"is a hidden file.*{COUNTED}Delete it"),
+    ("circle/2.png", png(broken=b"IDAT"), r"damaged image: TensorFlow.* cannot decode it \(Inv"),
+    ("square/2.png", png(text=b"Title\x00x", broken=b"tEXt"), r"damaged image: .*checksum.*Save"),
+    ("circle/._1.png", b"\x00\x05\x16\x07", rf"macOS metadata file.*{COUNTED}.*-name '\._\*' -del"),
+    ("circle/.ipynb_checkpoints/1.png", png(), rf"a copy Jupyter keeps.*{COUNTED}. Delete the fol"),
+    ("circle/.secret.PNG", png(), rf"is a hidden file{COUNTED}. Delete it"),
     ("square/scan.png", png(8000, pixels=False), r"is 8000x8000 pixels\. .*at most 5000x5000"),
-    ("square/scan.png", png(14000, pixels=False),
-     r"is far too large an image \(Image size \(196000000 pixels\).*at most 5000x5000"),
+    ("square/scan.png", png(14000, pixels=False), r"far too large an image \(Image size \(196000"),
     ("square/see-through.gif", saved(drawing(), "GIF", transparency=0),  # TensorFlow: all black
      rf"has transparent pixels, {APART}\. Flatten it onto a white background"),
     ("square/deep.png", saved(Image.fromarray(np.full((24, 24), 40_000, np.uint16)), "PNG"),
      rf"is a 16-bit PNG, {APART} .*Save it as an 8-bit PNG"),
     ("square/palette.bmp", saved(drawing(), "BMP"),  # TensorFlow ignores a BMP's palette
-     r"is a BMP image \(mode P\) that TensorFlow .* decode to different pixels"),
+     r"is a BMP image \(mode P\) that TensorFlow .* decode to different pixels\. Save it"),
     ("square/moving.gif", saved(drawing(), "GIF", save_all=True,
                                 append_images=[drawing().rotate(90)]),
      r"is an animated GIF \(more than one frame\).*Save the one drawing as a still PNG"),
     # a layout Keras reads otherwise than lesson 08 (the first class crashed it)
-    *[(f"{name}/batch1/1.png", png(), rf"sits in a subfolder of the class folder .*{name}: .*"
-       r"Expected one folder per class directly under train/ and test/")
-      for name in ("circle", "square")],
+    ("circle/batch1/1.png", png(), r"sits in a subfolder of the class folder .*circle: .*Expected"),
+    ("square/batch1/1.png", png(), r"sits in a subfolder of the class folder .*square: .*move"),
     *[("loop", target, r"is a symbolic link that loops back .*Remove the link")
       for target in ("..", ".", "loop")],
 ])
@@ -288,7 +281,7 @@ def test_a_faulty_image_or_layout_is_named_with_the_fix(shapes, name, data, prob
         path.symlink_to(data)
     else:
         path.write_bytes(data)
-    with pytest.raises(DataError, match=rf"{re.escape(str(path))} {problem}"):
+    with pytest.raises(DataError, match=rf"{re.escape(str(path))} .*{problem}"):
         coursekit.check_image_folder(shapes)
 
 
@@ -300,8 +293,6 @@ def test_keras_counts_hidden_image_files_and_skips_others(shapes):
     (shapes / "train" / "circle" / ".DS_Store").write_bytes(b"\x00")
     found = keras.utils.image_dataset_from_directory(shapes / "train", image_size=(24, 24))
     assert sorted(Path(p).name for p in found.file_paths) == ["._1.png", "1.png", "1.png"]
-    (shapes / "train" / "circle" / "._1.png").unlink()
-    assert sum(coursekit.check_image_folder(shapes).counts["train"].values()) == 2
 
 
 def many_frames(frames=40, side=2500) -> bytes:
@@ -325,8 +316,8 @@ print(int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).gr
 @pytest.mark.parametrize("file, data, message, most_mb", [  # the issue: 2.1, 6 and 2.9 GB
     (f"data/{X_TRAIN}", lambda: idx_bytes(digits(10)) + gzip.compress(bytes(1 << 20), 1) * 256,
      f"{IDX[0]}: header promises shape (10, 28, 28) but the data size differs (it inflates", 120),
-    ("drawings/train/circle/0_big.png", lambda: saved(Image.new("RGBA", (8000, 8000)), "PNG"),
-     "0_big.png is 8000x8000 pixels", 300),
+    ("drawings/train/circle/0_big.png", lambda: saved(Image.new("RGBA", (8000, 8000)), "PNG",
+                                                      compress_level=1), "0_big.png is 8000x", 300),
     ("drawings/train/circle/0_moving.gif", many_frames, "0_moving.gif is an animated GIF", 300),
 ])
 def test_a_costly_file_is_refused_in_little_memory(tiny, shapes, file, data, message, most_mb):
