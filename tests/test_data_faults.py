@@ -19,6 +19,7 @@ SHARED_DATA = REPO.parent / "shared" / "datasets"
 IDX = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 X_TRAIN, Y_TRAIN, X_TEST, Y_TEST = (f"mnist/{name}" for name in IDX)
+LABELS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 8]  # never as many of each class: MNIST's, not Fashion's
 
 
 @pytest.fixture(autouse=True)
@@ -29,22 +30,16 @@ def nothing_tracked_changes():
         tracked = subprocess.run(["git", "ls-files", "figures", "data", "README.md"], cwd=REPO,
                                  capture_output=True, text=True, check=True).stdout.split()
         return ({name: hashlib.sha256((REPO / name).read_bytes()).digest() for name in tracked
-                 if (REPO / name).is_file()}, [*(REPO / "figures").rglob("*"),
-                                               *(REPO / "my-outputs").rglob("*")])
+                 if (REPO / name).is_file()}, {*(REPO / "figures").rglob("*"),
+                                               *(REPO / "my-outputs").rglob("*")})
     before = state()
     yield
     assert state() == before, "a fault changed a tracked file or left one in figures/"
 
 
-# ------------------------------------------------------------------ the datasets
-
-
 def digits(count, lit=0.2):
     rng = np.random.default_rng(0)
     return rng.integers(1, 256, (count, 28, 28)) * (rng.random((count, 28, 28)) < lit)
-
-
-LABELS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 8]  # never as many of each class: MNIST's, not Fashion's
 
 
 @pytest.fixture
@@ -79,12 +74,13 @@ def cifar_bytes(batches={}, n=2) -> bytes:
 
 def batch(data, labels=(1, 1)) -> bytes:
     """A batch's pickle: ``data`` is its images, or a call that would build them."""
-    if isinstance(data, tuple):  # a few bytes that would build ``data``'s array
+    if isinstance(data, tuple):
         data = type("Build", (), {"__reduce__": lambda self, call=data: call})()
     return pickle.dumps({b"data": data, b"labels": [int(n) for n in labels]}, protocol=2)
 
 
 def plus(line: str):
+    """SHA256SUMS with ``line`` added."""
     return lambda manifest: manifest + line.encode() + b"\n"
 
 
@@ -209,9 +205,6 @@ def test_an_unreadable_file_or_folder_is_named_with_the_fix(tiny, shapes, monkey
         coursekit.check_image_folder(shapes) if "drawing" in name else coursekit.load_data("mnist")
 
 
-# ------------------------------------------------------------------ the image folder
-
-
 def png(size=24, broken=b"", text=b"", pixels=True) -> bytes:
     """A white PNG, with a text chunk if ``text``, the chunk ``broken`` with a wrong checksum,
     and no pixels unless ``pixels`` (a header check must not need them)."""
@@ -314,6 +307,7 @@ print(int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).gr
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 @pytest.mark.parametrize("file, data, message, most_mb", [  # the issue: 2.1, 6 and 2.9 GB
+    # a header promising 10 images, then 256 MB more
     (f"data/{X_TRAIN}", lambda: idx_bytes(digits(10)) + gzip.compress(bytes(1 << 20), 1) * 256,
      f"{IDX[0]}: header promises shape (10, 28, 28) but the data size differs (it inflates", 120),
     ("drawings/train/circle/0_big.png", lambda: saved(Image.new("RGBA", (8000, 8000)), "PNG",
@@ -323,7 +317,7 @@ print(int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).gr
 def test_a_costly_file_is_refused_in_little_memory(tiny, shapes, file, data, message, most_mb):
     (tiny.parent / file).write_bytes(data())
     write_manifest(tiny)
-    call = "load_data('mnist')" if "data" in file else f"check_image_folder({str(shapes)!r})"
+    call = "load_data('mnist')" if file.startswith("data/") else f"check_image_folder({str(shapes)!r})"
     done = subprocess.run([sys.executable, "-c", MEASURE, "coursekit." + call],
                           capture_output=True, text=True, check=True)
     said, peak_mb = done.stdout.strip().rsplit("\n", 1)
