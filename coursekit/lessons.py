@@ -11,7 +11,7 @@ __all__ = ["plot_history", "prepare_drawing"]
 # Taught in lesson 02.
 def plot_history(history, title):
     """Accuracy and loss per epoch from ``model.fit``, training beside validation."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(8.8, 3.6))
     epochs = np.arange(1, len(history.history["loss"]) + 1)
     for ax, metric in zip(axes, ["accuracy", "loss"]):
         ax.plot(epochs, history.history[metric], "o-", label="training")
