@@ -56,6 +56,16 @@ def page(tmp_path_factory):
         browser.close()
 
 
+def test_a_model_rebuilt_from_the_committed_export_exports_the_same_weights(tmp_path):
+    shutil.copy(COMMITTED / "tf.min.mjs", tmp_path)  # the pinned library, not fetched again
+    for stem, (name, *_) in export_models.MODELS.items():
+        export_models.rebuild(name, COMMITTED).save(tmp_path / f"{stem}.keras")
+    assert export_models.main([*map(str, sorted(tmp_path.glob("*.keras"))), "--out", str(tmp_path)]) == 0
+    for name, entry in export_models.read_manifest(COMMITTED)["models"].items():
+        assert export_models.read_manifest(tmp_path)["models"][name]["layers"] == entry["layers"]
+        assert (tmp_path / entry["file"]).read_bytes() == (COMMITTED / entry["file"]).read_bytes()
+
+
 def keras_float32(path):
     """The saved model, computing in float32 whatever its dtype policy (mixed_bfloat16)."""
     import keras
