@@ -67,14 +67,11 @@ def test_a_missing_data_folder_is_named_resolved(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("folder", ["figures", "figures/sub"])
-def test_no_run_can_write_into_the_committed_figures(folder):
-    with pytest.raises(SettingError, match="committed figures/ folder"):
-        coursekit.outputs.use_output_folder(COURSE_ROOT / folder)
-
-
-def test_a_learner_run_writes_to_my_outputs_which_git_ignores():
+def test_a_run_writes_to_my_outputs_which_git_ignores_never_into_the_committed_figures(folder):
     assert coursekit.outputs.output_dir() == COURSE_ROOT / "my-outputs"
     assert "my-outputs/" in (COURSE_ROOT / ".gitignore").read_text().split()
+    with pytest.raises(SettingError, match="committed figures/ folder"):
+        coursekit.outputs.use_output_folder(COURSE_ROOT / folder)
 
 
 def test_a_failed_write_names_the_file_and_leaves_the_old_one(tmp_path, monkeypatch):
