@@ -67,11 +67,11 @@ def finish(executed, report: dict):
         for output in cell.get("outputs", []):
             if "execution_count" in output:
                 output.execution_count = count
-    for index, cell in enumerate(nb.cells):
+    for index, cell in enumerate(nb.cells):  # each field gets the value its template had in the run
         if cell.cell_type == "markdown":
-            number = itertools.count()
-            cell.source = FIELD.sub(lambda m: f"<!--{m[1]}-->{report['prose'][f'{index}.{next(number)}']}"
-                                              "<!--/-->", cell.source)
+            keys = (f"{index}.{n}" for n in itertools.count())
+            cell.source = FIELD.sub(lambda m: f"<!--{m[1]}-->{report['prose'][next(keys)]}<!--/-->",
+                                    cell.source)
     meta = nb.metadata.setdefault("course", {})
     meta["code_sha256"], meta["prose"] = code_sha256(nb), prose_values(nb)
     return nb
@@ -97,9 +97,9 @@ def _code_tokens(source: str) -> list[str]:
     """The cell's Python tokens without comments and layout (lines, for IPython magics)."""
     structure = {tokenize.NEWLINE: "<newline>", tokenize.INDENT: "<indent>", tokenize.DEDENT: "<dedent>"}
     try:
-        return [structure.get(tok.type, tok.string) for tok in tokenize.generate_tokens(
-                io.StringIO(source).readline) if tok.type not in (tokenize.COMMENT, tokenize.NL,
-                                                                  tokenize.ENDMARKER)]
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return [" ".join(line.split()) for line in source.splitlines()
                 if line.strip() and not line.lstrip().startswith("#")]
+    return [structure.get(token.type, token.string) for token in tokens
+            if token.type not in (tokenize.COMMENT, tokenize.NL, tokenize.ENDMARKER)]
