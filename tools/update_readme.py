@@ -31,6 +31,7 @@ def across_seeds(entry: dict | None) -> str:
 
 
 def render(results: dict, seeds: dict) -> str:
+    """The results table, models in the order of their ids' letter and number (B2 before B10)."""
     lines = ["| Model | Architecture | Dataset | Tutorial reported | Ours: test accuracy "
              "| Across seeds: mean ± sd | Epochs | Batch | Training time (2-core CPU) |",
              "|---|---|---|---|---|---|---|---|---|"]
