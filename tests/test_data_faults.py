@@ -2,7 +2,7 @@
 folder stops with the file named and the fix, and no tracked file changes (issues 14, 30).
 Faults are made in tiny look-alikes, and in copies of ../shared/datasets when it is there."""
 
-import gzip, hashlib, io, pickle, re, struct, subprocess, sys, tarfile, zlib
+import gzip, hashlib, io, os, pickle, re, struct, subprocess, sys, tarfile, zlib
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +10,7 @@ import pytest
 from PIL import Image
 
 import coursekit
-from coursekit import DataError
-from coursekit.datasets import _EXPECTED
+from coursekit import DataError, datasets
 from coursekit.paths import COURSE_ROOT as REPO
 from helpers import deny, idx_bytes, write_manifest
 
@@ -44,17 +43,23 @@ def digits(count, lit=0.2):
 
 @pytest.fixture
 def tiny(tmp_path, monkeypatch) -> Path:
-    """A data folder whose SHA256SUMS lists a 10 + 4 image MNIST look-alike."""
+    """A data folder whose SHA256SUMS lists a 10 + 4 image MNIST look-alike, which is also served
+    as Fashion-MNIST's publisher; MNIST and CIFAR-10 are expected at 10 + 4 and 10 + 2 images."""
+    data = tmp_path / "data"
     for folder in ("mnist", "cifar-10"):
-        (tmp_path / "data" / folder).mkdir(parents=True)
+        (data / folder).mkdir(parents=True)
     for name, array in zip((X_TRAIN, Y_TRAIN, X_TEST, Y_TEST),
                            (digits(10), LABELS, digits(4), [5, 6, 7, 7])):
-        (tmp_path / "data" / name).write_bytes(idx_bytes(array))
-    write_manifest(tmp_path / "data")
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(_EXPECTED["mnist"], "train", 10)
-    monkeypatch.setattr(_EXPECTED["mnist"], "test", 4)
-    return tmp_path / "data"
+        (data / name).write_bytes(idx_bytes(array))
+    write_manifest(data)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(data))
+    for name, train, test in (("mnist", 10, 4), ("cifar10", 10, 2)):
+        monkeypatch.setattr(datasets._EXPECTED[name], "train", train)
+        monkeypatch.setattr(datasets._EXPECTED[name], "test", test)
+    monkeypatch.setattr(datasets, "_MNIST_BASE_URL", (data / "mnist").as_uri() + "/")
+    monkeypatch.setitem(datasets._OFFICIAL_SHA256, "fashion-mnist", {
+        name: hashlib.sha256((data / "mnist" / name).read_bytes()).hexdigest() for name in IDX})
+    return data
 
 
 def cifar_bytes(batches={}, n=2) -> bytes:
@@ -114,12 +119,15 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
     pytest.param(X_TRAIN, real(FASHION), rf"is fashion-mnist's {IDX[0]} \(its SHA", marks=SHARED),
     pytest.param(X_TRAIN, real(FASHION, 10), r"does not hold MNIST's images: \d\d% .*Fashion-MNIST"
                  r"'s clothes", marks=SHARED),  # re-packed, so that no publisher's hash matches
-    # damaged after SHA256SUMS was written again
+    # missing, or damaged after SHA256SUMS was written again
+    (Y_TEST, None, r"is missing\."),
     (X_TRAIN, lambda raw: raw[:10] + bytes(b ^ 0x5A for b in raw[10:40]) + raw[40:], "readable"),
     (X_TRAIN, lambda raw: raw[: len(raw) // 2], "not a readable gzip"),              # EOFError
     (X_TRAIN, b"not gzip at all", "not a readable gzip"),                            # BadGzipFile
     (X_TRAIN, gzip.compress(b"\x00\x00\x08"), r"bad magic number"),
     (X_TRAIN, gzip.compress(bytes([0, 0, 8, 3, 0, 0])), r"IDX header is cut short"),
+    (Y_TRAIN, gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 50]) + bytes(10)),
+     r"header promises shape \(50,\) but the data size differs\."),
     (X_TRAIN, lambda raw: gzip.compress(gzip.decompress(raw) + bytes(99)),
      r"header promises shape \(10, 28, 28\) but the data size differs \(it inflates to more\)"),
     (X_TRAIN, gzip.compress(bytes([0, 0, 8, 3]) + struct.pack(">3I", 10**6, 28, 28)),
@@ -143,6 +151,8 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
     (CIFAR, cifar_bytes({"data_batch_3": b"\x80\x02garbage"}), UNDECODABLE + "(Unpick|Key|EOF)"),
     (CIFAR, cifar_bytes({"test_batch": batch(np.zeros(9, np.uint8), [1])}), UNDECODABLE + "Value"),
     (CIFAR, cifar_bytes({"test_batch": pickle.dumps({b"labels": [1]})}), UNDECODABLE + "KeyError"),
+    (CIFAR, cifar_bytes({"data_batch_1": batch((os.system, ("true",)))}),  # runs a command
+     UNDECODABLE + rf"UnpicklingError: refusing to load {os.system.__module__}\.system"),
     *[(CIFAR, cifar_bytes({"data_batch_2": batch(call, [1])}), UNDECODABLE + r"UnpicklingError: "
        r"refusing to build an array of shape \(2147483648,\)") for call in (  # 2 GB from bytes
         (np._core.multiarray._reconstruct, (np.ndarray, (1 << 31,), b"B")),
@@ -155,11 +165,13 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
      r"is not the CIFAR-10 archive: it holds cifar-10-batches-py/data_batch_4 \(34,603,008 bytes"),
     (CIFAR, cifar_bytes({f"extra_{i}": b"" for i in range(70)}), r"not the CIFAR-10 .* 66\)"),
     (CIFAR, cifar_bytes({"test_batch": None}), r"has no cifar-10-batches-py/test_batch"),
-    (CIFAR, cifar_bytes(), r"shape \(10, 32, 32, 3\); CIFAR-10's train images have shape \(50000"),
+    (CIFAR, cifar_bytes(n=3), r"shape \(15, 32, 32, 3\); CIFAR-10's train images have shape \(10,"),
 ])
 def test_a_listed_file_that_is_not_the_dataset_is_named(tiny, file, content, problem):
     path = tiny / file
-    if content is not None:
+    if content is None:
+        path.unlink(missing_ok=True)
+    else:
         path.write_bytes(content(path.read_bytes()) if callable(content) else content)
     if file != "SHA256SUMS":
         write_manifest(tiny)
@@ -183,17 +195,79 @@ def test_manifest_as_shells_write_it(tiny, encoding, line):
     assert len(coursekit.load_data("mnist")[0][0]) == 10
 
 
+@pytest.mark.parametrize("listed", [r" or [0-9a-f]{64} \(SHA256SUMS\)", ""])
+def test_a_file_changed_after_listing_or_unlisted_fails_its_hash_before_it_is_read(tiny, listed):
+    (tiny / X_TRAIN).write_bytes((tiny / X_TRAIN).read_bytes()[:100])
+    if not listed:
+        (tiny / "SHA256SUMS").unlink()
+    with pytest.raises(DataError, match=rf"{X_TRAIN} failed its SHA-256 check: expected 440fcabf\w+ "
+                                        rf"\(publisher's hash\){listed}, got .*Copy"):
+        coursekit.load_data("mnist")
+
+
+@pytest.mark.parametrize("name, shapes", [
+    ("mnist", [(10, 28, 28), (10,), (4, 28, 28), (4,)]),
+    ("cifar10", [(10, 32, 32, 3), (10, 1), (2, 32, 32, 3), (2, 1)])])
+def test_a_listed_look_alike_loads_as_keras_gives_it(tiny, name, shapes):
+    (tiny / "cifar-10" / "cifar-10-python-offline.tar.gz").write_bytes(cifar_bytes())  # own name
+    write_manifest(tiny)
+    arrays = sum(coursekit.load_data(name), ())
+    assert [(a.shape, a.dtype, a.flags.writeable) for a in arrays] == [
+        (shape, np.uint8, True) for shape in shapes]
+    assert datasets.loaded_from(name).startswith("a local rebuild, not the official files")
+    if name == "mnist":
+        assert (arrays[2] == digits(4)).all() and arrays[1].tolist() == LABELS
+    with pytest.raises(ValueError, match="unknown dataset 'imagenet'"):
+        coursekit.load_data("imagenet")
+
+
+@SHARED
+@pytest.mark.parametrize("name, first_labels, source", [
+    ("mnist", [5, 0, 4, 1, 9, 7, 2, 1], "official distribution files"),
+    ("fashion_mnist", [9, 0, 0, 3, 0, 9, 2, 1], "official distribution files"),
+    ("cifar10", [6, 9, 9, 4, 1, 3, 8, 8], "local rebuild, not the official"),  # 6 a frog, 3 a cat
+])
+def test_the_real_files_load_as_keras_gives_them(monkeypatch, name, first_labels, source):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(SHARED_DATA))
+    (x_train, y_train), (x_test, y_test) = coursekit.load_data(name)
+    train, image, label = (50000, (32, 32, 3), (1,)) if name == "cifar10" else (60000, (28, 28), ())
+    assert [x_train.shape, y_train.shape, x_test.shape, y_test.shape] == [
+        (train, *image), (train, *label), (10000, *image), (10000, *label)]
+    assert y_train.dtype == np.uint8 and set(np.unique(y_test)) == set(range(10))
+    assert y_train.ravel()[:5].tolist() + y_test.ravel()[:3].tolist() == first_labels
+    assert source in datasets.loaded_from(name)
+
+
+def test_without_a_data_folder_the_official_files_are_downloaded_verified(tiny, monkeypatch,
+                                                                          capsys):
+    monkeypatch.delenv("COURSE_DATA_DIR")
+    monkeypatch.setenv("KERAS_HOME", str(tiny.parent / "keras"))
+    cache, served = tiny.parent / "keras" / "datasets" / "fashion-mnist", tiny / X_TRAIN
+    assert coursekit.load_data("fashion_mnist")[1][1].tolist() == [5, 6, 7, 7]
+    assert "downloaded" in datasets.loaded_from("fashion_mnist")
+    (cache / IDX[0]).write_bytes(b"cut")  # an interrupted copy from some other tool
+    coursekit.load_data("fashion_mnist")
+    assert "cached copy failed its SHA-256 check; downloading it again" in capsys.readouterr().out
+    served.write_bytes(b"another file")
+    coursekit.load_data("fashion_mnist")  # verified copies are kept: nothing downloaded
+    (cache / IDX[0]).unlink()
+    with pytest.raises(DataError, match=rf"{IDX[0]} downloaded, but its SHA-256 .*Nothing was"):
+        coursekit.load_data("fashion_mnist")
+    assert sorted(p.name for p in cache.iterdir()) == sorted(IDX[1:])
+    served.unlink()
+    with pytest.raises(DataError, match=rf"download .*{IDX[0]} .*set COURSE_DATA_DIR to a folder"):
+        coursekit.load_data("fashion_mnist")
+
+
 @pytest.mark.parametrize("listed, loops", [(X_TRAIN, 0), ("SHA256SUMS", 0), (X_TRAIN, 1)])
 def test_data_linking_out_of_its_folder_is_refused_unread(tiny, monkeypatch, listed, loops):
     link, outside = tiny / listed, tiny.parent / "elsewhere"
     link.rename(outside)
     link.symlink_to(link if loops else outside)
-    hashed = []
-    monkeypatch.setattr(coursekit.datasets, "_sha256_of", hashed.append)
+    deny(monkeypatch, outside)  # read, it would fail otherwise
     with pytest.raises(DataError, match=rf"{re.escape(str(link))} is a symbolic link (to .*"
                                         r"elsewhere|that loops), outside the data folder .*Copy"):
         coursekit.load_data("mnist")
-    assert hashed == []
 
 
 @pytest.mark.parametrize("name", [f"data/{X_TEST}", "data/SHA256SUMS", "data/mnist",
