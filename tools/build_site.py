@@ -3,8 +3,8 @@
 ``python -m tools.build_site [--out _site] [NOTEBOOK ...]``: Jupyter Book 1 renders the stored
 outputs as ``site/`` configures it, from copies in a work folder to which this script adds
 what Jupyter Book cannot know: the lessons on the home page (study time, best result from
-``figures/*.json``), README.md and CONTRIBUTING.md as pages outside the sidebar and search,
-GitHub links for repository files that are not pages, number fields shown as their value.
+``figures/*.json``), README.md and CONTRIBUTING.md in site/'s pages for maintainers, GitHub
+links for repository files that are not pages, number fields shown as their value.
 """
 
 import argparse, json, math, posixpath, re, shutil, subprocess, sys
@@ -15,18 +15,13 @@ from coursekit.paths import COURSE_ROOT as REPO
 
 SITE_CONFIG, FIGURES = REPO / "site", REPO / "figures"
 DOCUMENT_PAGES = {"README.md": "maintainers.md", "CONTRIBUTING.md": "contributing.md"}
-HIDDEN_PAGE = "---\norphan: true\nnosearch: true\n---\n"  # not in the sidebar nor search
-COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
-LOCAL_COLAB_BADGE = "_static/open-in-colab.svg"
 WORDS_PER_MINUTE, MINUTES_PER_EXERCISE = 150, 10
 
-# [text](target "title") and ![alt](target); number fields; a line that starts with '#'
-# right after a line of text (a code fence is matched whole, to be left as it is).
+# [text](target "title") and ![alt](target); a target left as it is (another site, the site's
+# root, an anchor); number fields.
 MD_LINK = re.compile(r"(!?\[(?:[^\[\]]|\[[^\]]*\])*\]\()(<[^>]*>|[^)\s]+)((?:\s+\"[^\"]*\")?\))")
-SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+NOT_A_FILE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|/|$)")
 NUMBER_FIELD = re.compile(r"<!--\{.*?\}-->(.*?)<!--/-->", re.S)
-HASH_AFTER_TEXT = re.compile(
-    r"^([ \t]*(`{3,}|~{3,}).*?^[ \t]*\2)|^([ \t]*[^\s#|][^\n]*)\n[ \t]*(?=#)", re.M | re.S)
 
 
 def lesson_notebooks() -> list[Path]:
@@ -38,30 +33,25 @@ def link_target(target: str, folder: str, root: Path) -> str:
     target = target.strip("<>")
     path, hashmark, anchor = target.partition("#")
     repo_path = posixpath.normpath(posixpath.join(folder, path.partition("?")[0]))
-    if not path or path.startswith("/") or SCHEME.match(path) or repo_path.startswith("../") \
-            or (root / repo_path).is_file() or repo_path in DOCUMENT_PAGES.values():
-        return target  # an anchor, another site, outside the repository, or a page
+    if NOT_A_FILE.match(path) or repo_path.startswith("../") or (root / repo_path).is_file():
+        return target  # not a file, outside the repository, or a page
     if repo_path in DOCUMENT_PAGES:
         return posixpath.relpath(DOCUMENT_PAGES[repo_path], folder or ".") + hashmark + anchor
     return facts.github_url(repo_path) + hashmark + anchor
 
 
 def site_markdown(text: str, folder: str, root: Path) -> str:
-    """Markdown written in ``folder`` as the site shows it: links, badge, number fields."""
-    text = text.replace(COLAB_BADGE_IMAGE, posixpath.relpath(LOCAL_COLAB_BADGE, folder or "."))
+    """Markdown written in ``folder`` as the site shows it: links, Colab badge (the site's
+    own copy), number fields."""
+    text = text.replace("https://colab.research.google.com/assets/colab-badge.svg",
+                        posixpath.relpath("_static/open-in-colab.svg", folder or "."))
     text = MD_LINK.sub(lambda m: m[1] + link_target(m[2], folder, root) + m[3], text)
     return NUMBER_FIELD.sub(r"\1", text)
 
 
-def fill(template: Path, values: dict[str, str]) -> str:
-    """``template``'s text with each ``{{ name }}`` replaced by ``values[name]``."""
-    return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: values[m[1]],  # KeyError: unknown name
-                  template.read_text(encoding="utf-8"))
-
-
 def read_json(path: Path) -> dict:
-    """A figures/*.json file; absent (nothing run in full yet) reads as empty; a damaged one
-    stops the build naming the file and the fix."""
+    """A figures/*.json file, {} if absent (nothing run in full yet); a damaged one stops
+    the build naming the file and the fix."""
     try:
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     except ValueError as error:
@@ -99,7 +89,7 @@ def home_values(notebooks: list[Path]) -> dict[str, str]:
             entries[-1] += f"\\\n   Your best model: {own:.1f}% test accuracy" + (
                 f" on its own test drawings, {100 * real:.1f}% on real drawings by other people "
                 "(Quick, Draw!)" if real is not None else "") + "."
-    first = notebooks[0] if notebooks else Path("none")
+    first = notebooks[0]
     return {"lessons": "\n".join(entries), "total_hours": f"{total / 60:.0f}",
             "first_lesson": f"notebooks/{first.stem}", "first_colab": facts.colab_url(first.name),
             "clone_url": facts.repository_url() + ".git",
@@ -123,7 +113,8 @@ def site_cells(cell: dict) -> list[dict]:
 
 
 def assemble(root: Path, notebooks: list[Path]) -> None:
-    """The Jupyter Book source in ``root``: site/, the lessons, the home and maintainers' pages."""
+    """The Jupyter Book source in ``root``: site/, the lessons, and site/'s pages filled in
+    (each ``{{ name }}`` of index.md, maintainers.md and contributing.md)."""
     shutil.copytree(SITE_CONFIG, root)
     (root / "notebooks").mkdir()
     for notebook in notebooks:  # all copied before any is read: lessons link each other
@@ -135,15 +126,14 @@ def assemble(root: Path, notebooks: list[Path]) -> None:
         for cell in (c for c in nb["cells"] if c["cell_type"] == "markdown"):
             cell["source"] = site_markdown("".join(cell["source"]), "notebooks", root)
         path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
-    index = fill(SITE_CONFIG / "index.md", home_values(notebooks))
-    (root / "index.md").write_text(site_markdown(index, "", root), encoding="utf-8")
-    for name, page in DOCUMENT_PAGES.items():
-        text = (REPO / name).read_text(encoding="utf-8") if (REPO / name).is_file() else ""
-        if name == "README.md":  # inside site/maintainers.md, which has its own title
-            text = fill(SITE_CONFIG / page, {"readme": re.sub(r"\A\s*#\s[^\n]*\n", "", text)})
-        # A line starting with '#' inside a paragraph joins the one before: no heading.
-        text = HASH_AFTER_TEXT.sub(lambda m: m[1] or m[3] + " ", site_markdown(text, "", root))
-        (root / page).write_text(HIDDEN_PAGE + text, encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    values = {"index.md": home_values(notebooks),  # maintainers.md has its own title
+              "maintainers.md": {"readme": re.sub(r"\A\s*#\s[^\n]*\n", "", readme)},
+              "contributing.md": {"contributing": (REPO / "CONTRIBUTING.md").read_text()}}
+    for page, fields in values.items():
+        text = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: fields[m[1]],  # KeyError: unknown name
+                      (SITE_CONFIG / page).read_text(encoding="utf-8"))
+        (root / page).write_text(site_markdown(text, "", root), encoding="utf-8")
 
 
 def build(out: Path, work: Path, notebooks: list[Path]) -> Path:
@@ -164,7 +154,7 @@ def build(out: Path, work: Path, notebooks: list[Path]) -> Path:
     return out
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every lesson")
     parser.add_argument("--out", type=Path, default=REPO / "_site")
@@ -172,8 +162,7 @@ def main(argv=None) -> int:
     out = build(args.out.resolve(), REPO / "_build" / "site",
                 [p.resolve() for p in args.notebooks] or lesson_notebooks())
     print(f"Site built: open {out / 'index.html'}")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
