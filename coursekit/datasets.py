@@ -1,6 +1,5 @@
-"""The datasets as ``keras.datasets.<name>.load_data()`` returns them: from the folder
-``COURSE_DATA_DIR`` names, or downloaded as Keras does. Every file is checked by SHA-256 before
-it is parsed, then what it holds, so that a hand-made SHA256SUMS cannot vouch for a wrong file."""
+"""The datasets as ``keras.datasets.<name>.load_data()`` returns them, from ``COURSE_DATA_DIR`` or
+downloaded: each file checked by SHA-256 before it is parsed, then what it holds."""
 
 import gzip, hashlib, math, os, pickle, re, shutil, tarfile, tempfile, urllib.request, zlib
 from pathlib import Path
@@ -117,43 +116,36 @@ def _read_manifest(data_dir: Path) -> dict[str, str]:
     return entries
 
 
-def _verify_file(path: Path, folder: str, manifest: dict[str, str]) -> str:
+def _verify_file(path: Path, folder: str, manifest: dict[str, str], fix: str) -> str:
     """Check ``path`` by SHA-256: ``'official'``, or ``'manifest'`` if SHA256SUMS vouches."""
     if not path.is_file():
-        raise DataError(f"{path} is missing. Copy the {folder} files into {path.parent} (see "
-                        f"README, 'Data'), or unset {DATA_ENV} to download the official files.")
+        raise DataError(f"{path} is missing. {fix}")
     actual, official = _sha256_of(path), _OFFICIAL_SHA256.get(folder, {}).get(path.name)
     if actual == official:
         return "official"
     if actual in _OFFICIAL_FILE_BY_HASH:  # even if SHA256SUMS lists it
         other = _OFFICIAL_FILE_BY_HASH[actual]
         raise DataError(f"{path} is {other[0]}'s {other[1]} (its SHA-256 is the publisher's hash "
-                        f"for that file), not {folder}'s {path.name}. Copy {folder}'s own "
-                        f"{path.name} there.")
+                        f"for that file), not {folder}'s {path.name}. {fix}")
     if actual == (listed := manifest.get(f"{folder}/{path.name}")):
         return "manifest"
     expected = " or ".join(f"{digest} ({where})" for digest, where in (
         (official, "publisher's hash"), (listed, "SHA256SUMS")) if digest) or (
         "a hash, but none is published or listed in SHA256SUMS")
-    raise DataError(f"{path} failed its SHA-256 check: expected {expected}, got {actual}. The "
-                    f"file is truncated, damaged or not the {folder} distribution file. Copy it "
-                    f"again from the original source (or delete it and unset {DATA_ENV} to "
-                    f"download it).")
+    raise DataError(f"{path} failed its SHA-256 check: expected {expected}, got {actual}: it is "
+                    f"cut short, damaged or another file. {fix}")
 
 
 def _read_idx(path: Path) -> np.ndarray:
-    """One gzip'd IDX file (MNIST's format) as uint8, streamed into an array of the size its
-    header promises (at most MNIST's largest), so a gzip bomb is refused in little memory."""
+    """A gzip'd IDX file (MNIST's) as uint8, refused past MNIST's largest before it inflates."""
     fix = "Copy the file again from the original source."
     try:
         with gzip.open(path, "rb") as handle:
             head = handle.read(4)
-            if len(head) < 4 or head[:3] != b"\x00\x00\x08" or not 1 <= head[3] <= 4:
-                raise DataError(f"{path} is not an IDX file of unsigned bytes (bad magic number). "
-                                f"{fix}")
-            dims = handle.read(4 * head[3])
-            if len(dims) < 4 * head[3]:
-                raise DataError(f"{path}: the IDX header is cut short. {fix}")
+            ndim = head[3] if len(head) == 4 and head[:3] == b"\x00\x00\x08" else 0
+            if not 1 <= ndim <= 4 or len(dims := handle.read(4 * ndim)) < 4 * ndim:
+                raise DataError(f"{path}: not an IDX file of unsigned bytes (its header is wrong "
+                                f"or cut short). {fix}")
             shape = tuple(int(n) for n in np.frombuffer(dims, dtype=">u4"))
             if (size := math.prod(shape)) > _IDX_MAX_BYTES:
                 raise DataError(f"{path}: its header promises shape {shape}, {size:,} bytes, "
@@ -176,8 +168,7 @@ def _read_idx_set(paths):
 
 
 def _bounded_array(*args) -> np.ndarray:
-    """What NumPy's pickles call, ``_reconstruct(ndarray, shape, dtype)`` or ``ndarray(shape,
-    dtype)``: an empty array to fill, refused past a batch's size."""
+    """What NumPy's pickles build arrays with, ``_reconstruct`` or ``ndarray``, bounded."""
     shape, dtype = args[-2:]
     if math.prod(shape) * np.dtype(dtype).itemsize > _CIFAR_BATCH_BYTES:
         raise pickle.UnpicklingError(f"refusing to build an array of shape {shape}, larger than "
@@ -200,17 +191,14 @@ class _ArrayUnpickler(pickle.Unpickler):
 
 
 def _read_cifar10_archive(path: Path):
-    """A hash-checked ``cifar-10-python`` tar.gz as ``keras.datasets.cifar10`` reads it; each
-    batch bounded before it is unpickled, then checked: shapes, photographs' pixels, no copy."""
-    fix = "Copy the archive again from the original source."
+    """A hash-checked ``cifar-10-python`` tar.gz, each batch bounded, unpickled, then checked."""
     batches, seen = {}, {}
     try:
         with tarfile.open(path, "r:gz") as archive:
             for count, member in enumerate(archive):  # member by member, as stored
                 if count > 64 or member.size > _CIFAR_BATCH_BYTES:
-                    raise DataError(f"{path} is not the CIFAR-10 archive: it holds {member.name} "
-                                    f"({member.size:,} bytes, entry {count + 1}), where "
-                                    f"CIFAR-10's holds 9 entries of at most 31 MB. {fix}")
+                    raise ValueError(f"it holds {member.name} ({member.size:,} bytes, entry "
+                                     f"{count + 1}); CIFAR-10's holds 9 entries of at most 31 MB")
                 name = member.name.removeprefix("cifar-10-batches-py/")
                 if name not in _CIFAR_BATCHES or not member.isfile():
                     continue
@@ -223,20 +211,20 @@ def _read_cifar10_archive(path: Path):
                 sample = images[::10].astype(np.float32)  # 1,000 images across the batch
                 mean, spread = float(sample.mean()), float(sample.std())
                 if not (64 < mean < 192 and spread > 32):
-                    raise DataError(f"{path}: the pixels of {member.name} average {mean:.0f} "
-                                    f"with a spread of {spread:.0f}; CIFAR-10's photographs "
-                                    f"average about 121 with a spread of about 64. {fix}")
+                    raise ValueError(f"the pixels of {member.name} average {mean:.0f} with a "
+                                     f"spread of {spread:.0f}; CIFAR-10's photographs average "
+                                     f"about 121 with a spread of about 64")
                 if (digest := hashlib.sha256(sample.tobytes()).digest()) in seen:
-                    raise DataError(f"{path}: {member.name} holds the same images as "
-                                    f"{seen[digest]}; CIFAR-10's six batches all differ. {fix}")
+                    raise ValueError(f"{member.name} holds the same images as {seen[digest]}; "
+                                     f"CIFAR-10's six batches all differ")
                 seen[digest], batches[name] = member.name, (images.reshape(-1, 3, 32, 32), labels)
+        if missing := [name for name in _CIFAR_BATCHES if name not in batches]:
+            raise ValueError(f"it has no cifar-10-batches-py/{missing[0]}")
     except (EOFError, OSError, zlib.error, tarfile.TarError, pickle.UnpicklingError, ValueError,
             KeyError, IndexError, TypeError, AttributeError, OverflowError) as error:
-        raise DataError(f"{path} cannot be decoded as the CIFAR-10 python archive "
-                        f"({type(error).__name__}: {error}). It is damaged or cut short: copy "
-                        f"it again from the original source.") from error
-    if missing := [name for name in _CIFAR_BATCHES if name not in batches]:
-        raise DataError(f"{path} has no cifar-10-batches-py/{missing[0]}. {fix}")
+        detail = error if type(error) is ValueError else f"{type(error).__name__}: {error}"
+        raise DataError(f"{path} is not the CIFAR-10 python archive, or is damaged ({detail}). "
+                        f"Copy it again from the original source.") from error
     x_train, y_train = (np.concatenate(part) for part in zip(*map(batches.get, _CIFAR_BATCHES[:5])))
     x_test, y_test = batches["test_batch"]
     return ((x_train.transpose(0, 2, 3, 1), y_train.reshape(-1, 1)),
@@ -298,15 +286,11 @@ def _download_verified(url: str, destination: Path, sha256: str) -> Path:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
             shutil.copyfileobj(response, out)
         if (actual := _sha256_of(Path(tmp))) != sha256:
-            raise DataError(f"{url} downloaded, but its SHA-256 is {actual}, not {sha256}. Nothing "
-                            f"was saved. Try again later, or download it by hand into "
-                            f"{destination.parent} and point {DATA_ENV} at a folder laid out as "
-                            f"the README describes.")
+            raise OSError(f"its SHA-256 is {actual}, not {sha256}; nothing was saved")
         os.replace(tmp, destination)
     except OSError as error:
-        raise DataError(f"Could not download {url} ({error}). Without internet access, set "
-                        f"{DATA_ENV} to a folder holding the dataset files (see README, "
-                        f"'Data').") from error
+        raise DataError(f"Could not download {url} ({error}). Try again later, or set {DATA_ENV} "
+                        f"to a folder holding the dataset files (see README, 'Data').") from error
     finally:
         Path(tmp).unlink(missing_ok=True)
     return destination
@@ -314,6 +298,8 @@ def _download_verified(url: str, destination: Path, sha256: str) -> Path:
 
 def _load_local(name: str, data_dir: Path):
     folder, manifest = data_dir / DATASETS[name], _read_manifest(data_dir)
+    fix = (f"Copy the {DATASET_TITLES[name]} files into {folder} (see README, 'Data'), or "
+           f"unset {DATA_ENV} to download the official files.")
     if name == "cifar10":  # the official archive, or a rebuild listed in SHA256SUMS
         listed = sorted(p for p in manifest if p.startswith("cifar-10/") and p.endswith(".tar.gz"))
         official = (folder / "cifar-10-python.tar.gz").exists() or not listed
@@ -321,11 +307,10 @@ def _load_local(name: str, data_dir: Path):
     else:
         paths = [folder / file for file in _IDX_FILES]
     # every file is checked (no link out of the folder, then its hash) before any is read
-    kinds = {_verify_file(_inside(path, data_dir), folder.name, manifest)
+    kinds = {_verify_file(_inside(path, data_dir), folder.name, manifest, fix)
              for path in dict.fromkeys(paths)}
     arrays = _read_cifar10_archive(paths[0]) if name == "cifar10" else _read_idx_set(paths)
-    _check_arrays(name, arrays, paths, f"Copy the {DATASET_TITLES[name]} files into {folder} again "
-                  f"(see README, 'Data'), or unset {DATA_ENV} to download the official files.")
+    _check_arrays(name, arrays, paths, fix)
     return arrays, ("the official distribution files, checked against the publisher's SHA-256"
                     if kinds == {"official"} else "a local rebuild, not the official files: "
                     "checked against the folder's SHA256SUMS")

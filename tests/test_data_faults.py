@@ -102,7 +102,7 @@ def real(name: str, images=None):
 
 SHARED = pytest.mark.skipif(not (SHARED_DATA / "mnist").is_dir(), reason="needs ../shared/datasets")
 SAME = batch(np.random.default_rng(2).integers(0, 256, (2, 3072), np.uint8))
-UNDECODABLE = r"cannot be decoded as the CIFAR-10 python archive \("
+UNDECODABLE = r"is not the CIFAR-10 python archive, or is damaged \("
 CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
 
 
@@ -124,8 +124,8 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
     (X_TRAIN, lambda raw: raw[:10] + bytes(b ^ 0x5A for b in raw[10:40]) + raw[40:], "readable"),
     (X_TRAIN, lambda raw: raw[: len(raw) // 2], "not a readable gzip"),              # EOFError
     (X_TRAIN, b"not gzip at all", "not a readable gzip"),                            # BadGzipFile
-    (X_TRAIN, gzip.compress(b"\x00\x00\x08"), r"bad magic number"),
-    (X_TRAIN, gzip.compress(bytes([0, 0, 8, 3, 0, 0])), r"IDX header is cut short"),
+    (X_TRAIN, gzip.compress(b"\x00\x00\x08"), r"not an IDX file .*header is wrong"),
+    (X_TRAIN, gzip.compress(bytes([0, 0, 8, 3, 0, 0])), r"header is wrong or cut short"),
     (Y_TRAIN, gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 50]) + bytes(10)),
      r"header promises shape \(50,\) but the data size differs\."),
     (X_TRAIN, lambda raw: gzip.compress(gzip.decompress(raw) + bytes(99)),
@@ -149,7 +149,7 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
     (CIFAR, cifar_bytes()[:300], UNDECODABLE + "(EOFError|ReadError|OSError)"),
     (CIFAR, b"\x1f\x8b" + bytes(200), UNDECODABLE + "(ReadError|OSError|BadGzipFile)"),
     (CIFAR, cifar_bytes({"data_batch_3": b"\x80\x02garbage"}), UNDECODABLE + "(Unpick|Key|EOF)"),
-    (CIFAR, cifar_bytes({"test_batch": batch(np.zeros(9, np.uint8), [1])}), UNDECODABLE + "Value"),
+    (CIFAR, cifar_bytes({"test_batch": batch(np.zeros(9, np.uint8), [1])}), r"test_batch holds \(9,\) for"),
     (CIFAR, cifar_bytes({"test_batch": pickle.dumps({b"labels": [1]})}), UNDECODABLE + "KeyError"),
     (CIFAR, cifar_bytes({"data_batch_1": batch((os.system, ("true",)))}),  # runs a command
      UNDECODABLE + rf"UnpicklingError: refusing to load {os.system.__module__}\.system"),
@@ -162,8 +162,8 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
     (CIFAR, cifar_bytes({"data_batch_3": batch(np.full((2, 3072), 128, np.uint8))}),
      r"the pixels of cifar-10-batches-py/data_batch_3 average 128 with a spread of 0"),
     (CIFAR, cifar_bytes({"data_batch_4": bytes(33 << 20)}),
-     r"is not the CIFAR-10 archive: it holds cifar-10-batches-py/data_batch_4 \(34,603,008 bytes"),
-    (CIFAR, cifar_bytes({f"extra_{i}": b"" for i in range(70)}), r"not the CIFAR-10 .* 66\)"),
+     UNDECODABLE + r"it holds cifar-10-batches-py/data_batch_4 \(34,603,008 bytes"),
+    (CIFAR, cifar_bytes({f"extra_{i}": b"" for i in range(70)}), r"not the CIFAR-10 .*entry 66\)"),
     (CIFAR, cifar_bytes({"test_batch": None}), r"has no cifar-10-batches-py/test_batch"),
     (CIFAR, cifar_bytes(n=3), r"shape \(15, 32, 32, 3\); CIFAR-10's train images have shape \(10,"),
 ])
@@ -251,7 +251,7 @@ def test_without_a_data_folder_the_official_files_are_downloaded_verified(tiny, 
     served.write_bytes(b"another file")
     coursekit.load_data("fashion_mnist")  # verified copies are kept: nothing downloaded
     (cache / IDX[0]).unlink()
-    with pytest.raises(DataError, match=rf"{IDX[0]} downloaded, but its SHA-256 .*Nothing was"):
+    with pytest.raises(DataError, match=rf"{IDX[0]} \(its SHA-256 is \w+, not \w+; nothing was"):
         coursekit.load_data("fashion_mnist")
     assert sorted(p.name for p in cache.iterdir()) == sorted(IDX[1:])
     served.unlink()
