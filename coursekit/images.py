@@ -1,6 +1,5 @@
-"""Checks a folder of images laid out for ``keras.utils.image_dataset_from_directory`` before
-Keras reads it (lesson 08), so that a learner's own drawings fail with a message naming the
-file and the fix, not a TensorFlow traceback or a silently wrong dataset."""
+"""Checks a folder laid out for ``keras.utils.image_dataset_from_directory`` (lesson 08): a
+learner's drawings fail with a message naming the file and the fix, not a traceback."""
 
 import io, os, re, warnings
 from dataclasses import dataclass
@@ -19,13 +18,11 @@ _KERAS_IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "BMP"}
 # read. Drawings need far fewer pixels; past this (a 5000x5000 image, twice a 12-megapixel
 # photo) the check stops instead of asking for hundreds of MB per image.
 MAX_IMAGE_PIXELS = 25_000_000
-_IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 _ROWS_PER_CHUNK = 256
 _READERS = ("TensorFlow (which Keras trains with) and Pillow (keras.utils.load_img, lesson "
             "08's own loader)")
 _DAMAGED = "Save the drawing again as PNG, or delete the file."
-_FLATTEN = "Flatten it onto a white background (save it with no transparency)."
 
 
 @dataclass
@@ -58,22 +55,6 @@ def _hidden(path: Path, folder: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(folder).parts)
 
 
-def _hidden_image_error(path: Path, root: Path, name: str) -> DataError:
-    """Keras reads hidden image files as drawings too; the course cannot change that."""
-    if path.name.startswith("._"):
-        why = ("is a macOS metadata file (AppleDouble), written when the folder was copied "
-               "from a Mac, not a drawing")
-        fix = f"Delete every such file: `find {root} -name '._*' -delete`."
-    elif ".ipynb_checkpoints" in path.parts:
-        why = "is a copy Jupyter keeps in .ipynb_checkpoints/, not a drawing of its own"
-        fix = f"Delete the folder {path.parent}."
-    else:
-        why = "is a hidden file"
-        fix = "Delete it, or rename it without the leading dot if it is a drawing."
-    return DataError(f"{path} {why}, yet Keras reads every file ending in an image "
-                     f"extension, hidden or not, as an image of '{name}'. {fix}")
-
-
 def _layout_hint(root: Path, split: str) -> str:
     """Why ``root/split`` might be missing, in the common cases."""
     subfolders = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
@@ -87,13 +68,12 @@ def _layout_hint(root: Path, split: str) -> str:
 
 
 def _seen_apart(image, keras_pixels, tolerance: int, has_alpha: bool) -> str:
-    """How ``keras.utils.load_img`` (Pillow, to RGB) sees ``image`` otherwise than Keras, or a
-    colour under transparency that Keras would show; '' if neither. Strip by strip (a few MB);
-    ``tolerance``: 48 levels for JPEG, whose decoders round apart (by up to 20 measured)."""
+    """Why Keras sees ``image`` otherwise than ``keras.utils.load_img``, or '' (by strips)."""
     width, height = image.size
-    apart = (f"has transparent pixels, which {_READERS} read differently. {_FLATTEN}" if has_alpha
-             else f"is a {image.format} image (mode {image.mode}) that {_READERS} decode to "
-                  f"different pixels. Save it as an 8-bit PNG.")
+    apart = (f"has transparent pixels, which {_READERS} read differently (Keras drops them, so "
+             f"the colour under them shows). Flatten it onto a white background (save it with no "
+             f"transparency)." if has_alpha else f"is a {image.format} image (mode {image.mode}) "
+             f"that {_READERS} decode to different pixels. Save it as an 8-bit PNG.")
     if keras_pixels.shape != (height, width, 3):
         return apart
     for top in range(0, height, _ROWS_PER_CHUNK):
@@ -104,19 +84,14 @@ def _seen_apart(image, keras_pixels, tolerance: int, has_alpha: bool) -> str:
         if has_alpha:  # Keras drops the alpha channel: the colour under it shows
             rgba = np.asarray(part.convert("RGBA"), np.float32)
             if (np.abs(255 - rgba[..., :3]) * (1 - rgba[..., 3:] / 255)).max() > 32:
-                return (f"has transparent pixels: Keras drops the alpha channel, so the colour "
-                        f"hidden under them would show. {_FLATTEN}")
+                return apart
     return ""
 
 
 def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
-    """Refuse an image training could not use or would see otherwise than lesson 08 does: by
-    its header first (a huge or animated image takes no memory), then by its pixels."""
+    """Refuse an image Keras cannot use or sees otherwise: by its header first, then its pixels."""
     from PIL import Image, UnidentifiedImageError
 
-    too_big = (f"Keras would decode every pixel on each read before shrinking it to "
-               f"{image_size[1]}x{image_size[0]}. Save it at most 5000x5000 pixels (a few "
-               f"hundred across is plenty for a drawing).")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -127,17 +102,16 @@ def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
         if fmt not in _KERAS_IMAGE_FORMATS:
             raise DataError(f"{path} is a {fmt} file under an image name; Keras reads only "
                             f"PNG, JPEG, GIF and BMP. Convert it to PNG.")
-        if size[0] * size[1] > MAX_IMAGE_PIXELS:
-            raise DataError(f"{path} is {size[0]}x{size[1]} pixels. {too_big}")
+        if size[0] * size[1] > MAX_IMAGE_PIXELS:  # as Pillow's own, larger, limit does
+            raise Image.DecompressionBombError(f"{size[0]}x{size[1]} pixels")
         if animated:
             raise DataError(f"{path} is an animated {fmt} (more than one frame): Keras would "
                             f"train on its first frame only (a GIF's after decoding every "
                             f"frame, on each read). Save the one drawing as a still PNG.")
         data = path.read_bytes()
-        if data.startswith(_IMAGE_SIGNATURES[0]) and data[24:25] == b"\x10":
+        if data.startswith(b"\x89PNG") and data[24:25] == b"\x10":  # bit depth 16
             raise DataError(f"{path} is a 16-bit PNG, which {_READERS} read differently "
-                            f"(TensorFlow scales it to 8 bits, Pillow does not). Save it as "
-                            f"an 8-bit PNG.")
+                            f"(TensorFlow scales it down, Pillow does not). Save it as 8-bit PNG.")
         import tensorflow as tf  # only now: a refused header costs no TensorFlow
 
         try:  # Pillow forgives what TensorFlow refuses (a PNG chunk's wrong checksum, for one)
@@ -145,21 +119,19 @@ def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
         except (tf.errors.OpError, ValueError) as error:
             message = re.sub(r"\{\{.*?\}\}|\[Op:\w+\]", "",
                              getattr(error, "message", str(error))).strip().splitlines()[0]
-            raise DataError(f"{path} is a damaged image: TensorFlow, which Keras uses to read "
-                            f"images, cannot decode it ({message}), so training would stop on "
-                            f"it. {_DAMAGED}") from error
+            raise ValueError(f"TensorFlow, which Keras reads images with, cannot decode it: "
+                             f"{message}") from error
         with Image.open(io.BytesIO(data)) as image:
+            # JPEG decoders round apart (by up to 20 levels, measured)
             apart = _seen_apart(image, keras_pixels.numpy(), 48 if fmt == "JPEG" else 0, has_alpha)
     except Image.DecompressionBombError as error:
-        raise DataError(f"{path} is far too large an image ({error}). {too_big}") from error
+        raise DataError(f"{path} is too large an image ({error}): Keras would decode every pixel "
+                        f"on each read before shrinking it to {image_size[1]}x{image_size[0]}. "
+                        f"Save it at most 5000x5000 pixels (a few hundred across is plenty for a "
+                        f"drawing).") from error
     except UnidentifiedImageError as error:
-        with open(path, "rb") as handle:
-            if handle.read(8).startswith(_IMAGE_SIGNATURES):
-                raise DataError(f"{path} is a damaged image: it starts as an image file but "
-                                f"Pillow cannot read it (a cut copy, or a chunk whose checksum "
-                                f"is wrong). {_DAMAGED}") from error
-        raise DataError(f"{path} is not an image (Pillow cannot identify its format). "
-                        f"Delete it or replace it with a PNG drawing.") from error
+        raise DataError(f"{path} is not an image Pillow can read: a damaged copy (cut short, a "
+                        f"chunk's checksum wrong) or another kind of file. {_DAMAGED}") from error
     except PermissionError:
         raise
     except (OSError, SyntaxError, ValueError, EOFError) as error:
@@ -175,9 +147,8 @@ def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
 
 def check_image_folder(path: Path, splits=("train", "test"),
                        image_size: tuple[int, int] = (24, 24)) -> ImageFolderReport:
-    """Check ``<split>/<class>/<image>`` before Keras reads it: a :class:`DataError` naming the
-    file and the fix for anything that would stop training or show Keras other images than
-    lesson 08 sees; else the classes, counts, and what Keras will convert or skip."""
+    """``<split>/<class>/<image>`` checked for Keras: the classes, counts, and what Keras will
+    convert or skip, or a :class:`DataError` naming the file and the fix."""
     try:
         return _check_folder(Path(path), splits, image_size)
     except PermissionError as error:
@@ -227,8 +198,11 @@ def _check_folder(root: Path, splits, image_size) -> ImageFolderReport:
                            os.walk(class_dir, onerror=_raise) for file in names)
             images = [f for f in files if f.name.lower().endswith(KERAS_IMAGE_EXTENSIONS)]
             hidden = next((f for f in images if _hidden(f, class_dir)), None)
-            if hidden is not None:
-                raise _hidden_image_error(hidden, root, name)
+            if hidden is not None:  # Keras reads it as a drawing; the course cannot change that
+                raise DataError(f"{hidden} is hidden, yet Keras reads it as an image of '{name}' "
+                                f"(macOS leaves ._ copies, Jupyter .ipynb_checkpoints/). Delete it "
+                                f"(every ._ file: `find {root} -name '._*' -delete`), or drop the "
+                                f"leading dot if it is a drawing.")
             nested = next((f for f in images if f.parent != class_dir), None)
             if nested is not None:
                 raise DataError(
