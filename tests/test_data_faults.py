@@ -89,14 +89,12 @@ def plus(line: str):
     return lambda manifest: manifest + line.encode() + b"\n"
 
 
-def real(name: str, images=None):
+def real(name: str, images=0):
     """The file ``name`` of ../shared/datasets, or its first ``images`` images re-packed."""
     def content(raw):
-        if images is None:
-            return (SHARED_DATA / name).read_bytes()
-        with gzip.open(SHARED_DATA / name) as handle:
-            pixels = np.frombuffer(handle.read(16 + images * 784)[16:], np.uint8)
-        return idx_bytes(pixels.reshape(images, 28, 28))
+        data = (SHARED_DATA / name).read_bytes()
+        return idx_bytes(np.frombuffer(gzip.decompress(data)[16:16 + images * 784], np.uint8)
+                         .reshape(images, 28, 28)) if images else data
     return content
 
 
@@ -117,8 +115,8 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
     (Y_TRAIN, idx_bytes(range(10)), r"has exactly as many labels of each class, as Fashion-MNIST"),
     pytest.param(Y_TRAIN, real(Y_TEST), rf"is mnist's {IDX[3]} \(its SHA-256 is", marks=SHARED),
     pytest.param(X_TRAIN, real(FASHION), rf"is fashion-mnist's {IDX[0]} \(its SHA", marks=SHARED),
-    pytest.param(X_TRAIN, real(FASHION, 10), r"does not hold MNIST's images: \d\d% .*Fashion-MNIST"
-                 r"'s clothes", marks=SHARED),  # re-packed, so that no publisher's hash matches
+    pytest.param(X_TRAIN, real(FASHION, 10), r"not hold MNIST's images: \d\d% .* in Fashion",
+                 marks=SHARED),  # re-packed, so that no publisher's hash matches
     # missing, or damaged after SHA256SUMS was written again
     (Y_TEST, None, r"is missing\."),
     (X_TRAIN, lambda raw: raw[:10] + bytes(b ^ 0x5A for b in raw[10:40]) + raw[40:], "readable"),
@@ -126,10 +124,8 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
     (X_TRAIN, b"not gzip at all", "not a readable gzip"),                            # BadGzipFile
     (X_TRAIN, gzip.compress(b"\x00\x00\x08"), r"not an IDX file .*header is wrong"),
     (X_TRAIN, gzip.compress(bytes([0, 0, 8, 3, 0, 0])), r"header is wrong or cut short"),
-    (Y_TRAIN, gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 50]) + bytes(10)),
-     r"header promises shape \(50,\) but the data size differs\."),
-    (X_TRAIN, lambda raw: gzip.compress(gzip.decompress(raw) + bytes(99)),
-     r"header promises shape \(10, 28, 28\) but the data size differs \(it inflates to more\)"),
+    (Y_TRAIN, gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 50, 9])), r"shape \(50,\) but .*differs\."),
+    (X_TRAIN, lambda raw: gzip.compress(gzip.decompress(raw) + bytes(9)), r"inflates to more"),
     (X_TRAIN, gzip.compress(bytes([0, 0, 8, 3]) + struct.pack(">3I", 10**6, 28, 28)),
      r"promises shape \(1000000, 28, 28\), 784,000,000 bytes, more than any MNIST file"),
     # SHA256SUMS as no shell writes it
@@ -141,15 +137,14 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
     ("SHA256SUMS", plus("a" * 64 + "  mnist/x copied from the USB stick"), r"more than one word"),
     ("SHA256SUMS", plus("a" * 64 + "  ../mnist/x"), r"line 5: .*the path leaves the data folder"),
     ("SHA256SUMS", plus("a" * 64 + "  /data/mnist/x"), r"line 5: .*the path leaves the data"),
-    ("SHA256SUMS", plus("a" * 64 + f"  {X_TRAIN}"), rf"{X_TRAIN} is listed with another hash on "
-                                                   r"line 3"),
+    ("SHA256SUMS", plus("a" * 64 + f"  {X_TRAIN}"), rf"{X_TRAIN} is listed .*hash on line 3"),
     ("SHA256SUMS", b"\xff\xfe\x00\xd8" + b"\xa0" * 9, r"is not text in UTF-8 or UTF-16"),
     # a CIFAR-10 archive missing, damaged, or listed in SHA256SUMS yet not CIFAR-10
     (CIFAR, None, r"is missing\."),
     (CIFAR, cifar_bytes()[:300], UNDECODABLE + "(EOFError|ReadError|OSError)"),
     (CIFAR, b"\x1f\x8b" + bytes(200), UNDECODABLE + "(ReadError|OSError|BadGzipFile)"),
     (CIFAR, cifar_bytes({"data_batch_3": b"\x80\x02garbage"}), UNDECODABLE + "(Unpick|Key|EOF)"),
-    (CIFAR, cifar_bytes({"test_batch": batch(np.zeros(9, np.uint8), [1])}), r"test_batch holds \(9,\) for"),
+    (CIFAR, cifar_bytes({"test_batch": batch(np.zeros(9, np.uint8), [1])}), r"holds \(9,\) for 1"),
     (CIFAR, cifar_bytes({"test_batch": pickle.dumps({b"labels": [1]})}), UNDECODABLE + "KeyError"),
     (CIFAR, cifar_bytes({"data_batch_1": batch((os.system, ("true",)))}),  # runs a command
      UNDECODABLE + rf"UnpicklingError: refusing to load {os.system.__module__}\.system"),
@@ -157,12 +152,10 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
        r"refusing to build an array of shape \(2147483648,\)") for call in (  # 2 GB from bytes
         (np._core.multiarray._reconstruct, (np.ndarray, (1 << 31,), b"B")),
         (np.ndarray, ((1 << 31,), "u1")))],
-    (CIFAR, cifar_bytes({f"data_batch_{i}": SAME for i in range(1, 6)}), r"cifar-10-batches-py/"
-     r"data_batch_2 holds the same images as cifar-10-batches-py/data_batch_1; CIFAR-10's six"),
+    (CIFAR, cifar_bytes(dict.fromkeys(["data_batch_1", "data_batch_2"], SAME)), "_2 holds the same"),
     (CIFAR, cifar_bytes({"data_batch_3": batch(np.full((2, 3072), 128, np.uint8))}),
      r"the pixels of cifar-10-batches-py/data_batch_3 average 128 with a spread of 0"),
-    (CIFAR, cifar_bytes({"data_batch_4": bytes(33 << 20)}),
-     UNDECODABLE + r"it holds cifar-10-batches-py/data_batch_4 \(34,603,008 bytes"),
+    (CIFAR, cifar_bytes({"data_batch_4": bytes(33 << 20)}), r"data_batch_4 \(34,603,008 bytes"),
     (CIFAR, cifar_bytes({f"extra_{i}": b"" for i in range(70)}), r"not the CIFAR-10 .*entry 66\)"),
     (CIFAR, cifar_bytes({"test_batch": None}), r"has no cifar-10-batches-py/test_batch"),
     (CIFAR, cifar_bytes(n=3), r"shape \(15, 32, 32, 3\); CIFAR-10's train images have shape \(10,"),
@@ -189,10 +182,20 @@ def test_a_listed_file_that_is_not_the_dataset_is_named(tiny, file, content, pro
     ("utf-8", r"\1  .\\\2\\\3\r"),      # Windows separators
     ("utf-8", r"SHA256 (\2/\3) = \1"),  # BSD
 ])
-def test_manifest_as_shells_write_it(tiny, encoding, line):
-    text = re.sub(r"(\w+)  (\w+)/(\S+)", line, (tiny / "SHA256SUMS").read_text())
+def test_look_alikes_listed_as_shells_write_it_load_as_keras_gives_them(tiny, encoding, line):
+    (tiny / "cifar-10" / "cifar-10-python-offline.tar.gz").write_bytes(cifar_bytes())  # own name
+    write_manifest(tiny)
+    text = re.sub(r"(\w+)  ([\w-]+)/(\S+)", line, (tiny / "SHA256SUMS").read_text())
     (tiny / "SHA256SUMS").write_bytes(text.encode(encoding))
-    assert len(coursekit.load_data("mnist")[0][0]) == 10
+    arrays = sum(coursekit.load_data("mnist") + coursekit.load_data("cifar10"), ())
+    assert [a.shape for a in arrays] == [(10, 28, 28), (10,), (4, 28, 28), (4,),
+                                         (10, 32, 32, 3), (10, 1), (2, 32, 32, 3), (2, 1)]
+    assert all(a.dtype == np.uint8 and a.flags.writeable for a in arrays)
+    assert (arrays[2] == digits(4)).all() and arrays[1].tolist() == LABELS
+    assert all(datasets.loaded_from(name).startswith("a local rebuild, not the official files")
+               for name in ("mnist", "cifar10"))
+    with pytest.raises(ValueError, match="unknown dataset 'imagenet'"):
+        coursekit.load_data("imagenet")
 
 
 @pytest.mark.parametrize("listed", [r" or [0-9a-f]{64} \(SHA256SUMS\)", ""])
@@ -200,25 +203,9 @@ def test_a_file_changed_after_listing_or_unlisted_fails_its_hash_before_it_is_re
     (tiny / X_TRAIN).write_bytes((tiny / X_TRAIN).read_bytes()[:100])
     if not listed:
         (tiny / "SHA256SUMS").unlink()
-    with pytest.raises(DataError, match=rf"{X_TRAIN} failed its SHA-256 check: expected 440fcabf\w+ "
+    with pytest.raises(DataError, match=rf"{X_TRAIN} failed its SHA-256 check: expected 440fca\w+ "
                                         rf"\(publisher's hash\){listed}, got .*Copy"):
         coursekit.load_data("mnist")
-
-
-@pytest.mark.parametrize("name, shapes", [
-    ("mnist", [(10, 28, 28), (10,), (4, 28, 28), (4,)]),
-    ("cifar10", [(10, 32, 32, 3), (10, 1), (2, 32, 32, 3), (2, 1)])])
-def test_a_listed_look_alike_loads_as_keras_gives_it(tiny, name, shapes):
-    (tiny / "cifar-10" / "cifar-10-python-offline.tar.gz").write_bytes(cifar_bytes())  # own name
-    write_manifest(tiny)
-    arrays = sum(coursekit.load_data(name), ())
-    assert [(a.shape, a.dtype, a.flags.writeable) for a in arrays] == [
-        (shape, np.uint8, True) for shape in shapes]
-    assert datasets.loaded_from(name).startswith("a local rebuild, not the official files")
-    if name == "mnist":
-        assert (arrays[2] == digits(4)).all() and arrays[1].tolist() == LABELS
-    with pytest.raises(ValueError, match="unknown dataset 'imagenet'"):
-        coursekit.load_data("imagenet")
 
 
 @SHARED
@@ -384,7 +371,7 @@ print(int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).gr
     (f"data/{X_TRAIN}", lambda: idx_bytes(digits(10)) + gzip.compress(bytes(1 << 20), 1) * 256,
      f"{IDX[0]}: header promises shape (10, 28, 28) but the data size differs (it inflates", 120),
     ("drawings/train/circle/0_big.png", lambda: saved(Image.new("RGBA", (8000, 8000)), "PNG",
-                                                      compress_level=1), "big.png is too large", 300),
+                                                      compress_level=1), "big.png is too", 300),
     ("drawings/train/circle/0_moving.gif", many_frames, "0_moving.gif is an animated GIF", 300),
 ])
 def test_a_costly_file_is_refused_in_little_memory(tiny, shapes, file, data, message, most_mb):
