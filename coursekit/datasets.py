@@ -244,8 +244,7 @@ _EXPECTED = {name: SimpleNamespace(train=train, test=10_000, image=image, label=
 
 
 def _check_arrays(name: str, arrays, paths: list[Path], fix: str) -> None:
-    """Refuse arrays that are not dataset ``name``'s, though their files (``paths``: x_train's,
-    y_train's, x_test's, y_test's) hash right."""
+    """Refuse arrays that are not ``name``'s though their files (``paths``, in order) hash right."""
     expected, title = _EXPECTED[name], DATASET_TITLES[name]
     for split, count, (x, y), x_file, y_file in zip(
             ("train", "test"), (expected.train, expected.test), arrays, paths[::2], paths[1::2]):
@@ -334,8 +333,7 @@ def _load_online(name: str):
 
 
 def load_data(name: str):
-    """``keras.datasets.<name>.load_data()``: ``(x_train, y_train), (x_test, y_test)``, from a
-    verified local folder when one is set; prints where they came from."""
+    """``keras.datasets.<name>.load_data()``, from verified files; prints where they came from."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
     data_dir = data_dir_setting()

@@ -14,9 +14,8 @@ __all__ = ["ImageFolderReport", "check_image_folder", "KERAS_IMAGE_EXTENSIONS", 
 # What image_dataset_from_directory reads (by file name); it skips every other file.
 KERAS_IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _KERAS_IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "BMP"}
-# Keras decodes every image at full size before resizing it to image_size, on every
-# read. Drawings need far fewer pixels; past this (a 5000x5000 image, twice a 12-megapixel
-# photo) the check stops instead of asking for hundreds of MB per image.
+# Keras decodes every image in full on every read; drawings need far fewer pixels than this
+# (5000x5000, twice a 12-megapixel photo), past which each read would take hundreds of MB.
 MAX_IMAGE_PIXELS = 25_000_000
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 _ROWS_PER_CHUNK = 256
@@ -205,11 +204,9 @@ def _check_folder(root: Path, splits, image_size) -> ImageFolderReport:
                                 f"leading dot if it is a drawing.")
             nested = next((f for f in images if f.parent != class_dir), None)
             if nested is not None:
-                raise DataError(
-                    f"{nested} sits in a subfolder of the class folder {class_dir}: Keras "
-                    f"would count it, lesson 08's own loader would not. Expected one folder "
-                    f"per class directly under {listed}, with the images directly inside it "
-                    f"({split}/{name}/1.png): move them up into {class_dir}.")
+                raise DataError(f"{nested} sits in a subfolder of the class folder {class_dir}: "
+                                f"Keras would count it, lesson 08's own loader would not. Expected "
+                                f"{split}/{name}/1.png: move the images up into {class_dir}.")
             for other in sorted(f for f in set(files) - set(images) if not _hidden(f, class_dir)):
                 notes.append(f"skipped {split}/{other.relative_to(split_dir).as_posix()}: "
                              f"not a file type Keras reads ({', '.join(KERAS_IMAGE_EXTENSIONS)})")
