@@ -17,30 +17,22 @@ __all__ = ["DATASETS", "load_data", "loaded_from"]
 _MNIST_BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 
-# The publishers' files: Keras checks the npz's and CIFAR-10's; the others are of files whose
-# MD5 matches the publishers' lists (yann.lecun.com, zalandoresearch/fashion-mnist).
-_OFFICIAL_SHA256 = {
-    "mnist": {
-        "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-        "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-        "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-        "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-        "mnist.npz": "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
-    },
-    "fashion-mnist": {
-        "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-        "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-        "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-        "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
-    },
-    "cifar-10": {
-        "cifar-10-python.tar.gz": "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
-    },
-}
-# SHA-256 -> (dataset folder, file name): a right file under a wrong name is named as what it is
-_OFFICIAL_FILE_BY_HASH = {digest: (folder, name) for folder, files in _OFFICIAL_SHA256.items()
-                          for name, digest in files.items()}
-_IDX_FILES = tuple(_OFFICIAL_SHA256["fashion-mnist"])  # x_train, y_train, x_test, y_test
+# The publishers' files, as `sha256sum` lists them: Keras checks the npz's and CIFAR-10's; the
+# others are of files whose MD5 matches the publishers' lists (yann.lecun.com, zalandoresearch).
+_OFFICIAL_SHA256 = {path: digest for digest, path in map(str.split, """
+440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609  mnist/train-images-idx3-ubyte.gz
+3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c  mnist/train-labels-idx1-ubyte.gz
+8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6  mnist/t10k-images-idx3-ubyte.gz
+f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6  mnist/t10k-labels-idx1-ubyte.gz
+731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1  mnist/mnist.npz
+3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84  fashion-mnist/train-images-idx3-ubyte.gz
+a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845  fashion-mnist/train-labels-idx1-ubyte.gz
+346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073  fashion-mnist/t10k-images-idx3-ubyte.gz
+67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5  fashion-mnist/t10k-labels-idx1-ubyte.gz
+6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce  cifar-10/cifar-10-python.tar.gz
+""".strip().splitlines())}
+_OFFICIAL_FILE_BY_HASH = {digest: path for path, digest in _OFFICIAL_SHA256.items()}
+_IDX_FILES = tuple(Path(path).name for path in _OFFICIAL_SHA256 if path.startswith("fashion"))
 _CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 _CIFAR_BATCH_BYTES = 32 << 20  # a batch's pickle: 31,039,532 bytes
 _IDX_MAX_BYTES = 60_000 * 28 * 28  # MNIST's largest file: 60,000 images of 28x28 bytes
@@ -120,14 +112,14 @@ def _verify_file(path: Path, folder: str, manifest: dict[str, str], fix: str) ->
     """Check ``path`` by SHA-256: ``'official'``, or ``'manifest'`` if SHA256SUMS vouches."""
     if not path.is_file():
         raise DataError(f"{path} is missing. {fix}")
-    actual, official = _sha256_of(path), _OFFICIAL_SHA256.get(folder, {}).get(path.name)
+    name = f"{folder}/{path.name}"
+    actual, official = _sha256_of(path), _OFFICIAL_SHA256.get(name)
     if actual == official:
         return "official"
     if actual in _OFFICIAL_FILE_BY_HASH:  # even if SHA256SUMS lists it
-        other = _OFFICIAL_FILE_BY_HASH[actual]
-        raise DataError(f"{path} is {other[0]}'s {other[1]} (its SHA-256 is the publisher's hash "
-                        f"for that file), not {folder}'s {path.name}. {fix}")
-    if actual == (listed := manifest.get(f"{folder}/{path.name}")):
+        raise DataError(f"{path} is {_OFFICIAL_FILE_BY_HASH[actual]} (its SHA-256 is the "
+                        f"publisher's hash for that file), not {name}. {fix}")
+    if actual == (listed := manifest.get(name)):
         return "manifest"
     expected = " or ".join(f"{digest} ({where})" for digest, where in (
         (official, "publisher's hash"), (listed, "SHA256SUMS")) if digest) or (
@@ -316,19 +308,20 @@ def _load_local(name: str, data_dir: Path):
 
 
 def _load_online(name: str):
-    hashes = _OFFICIAL_SHA256[DATASETS[name]]
     cache = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets"
     if name == "mnist":
         path = _download_verified(_MNIST_BASE_URL + "mnist.npz", cache / "mnist.npz",
-                                  hashes["mnist.npz"])
+                                  _OFFICIAL_SHA256["mnist/mnist.npz"])
         with np.load(path, allow_pickle=False) as data:
             arrays = (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
     elif name == "fashion_mnist":
-        arrays = _read_idx_set([_download_verified(_MNIST_BASE_URL + file, cache / "fashion-mnist"
-                                                   / file, hashes[file]) for file in _IDX_FILES])
+        arrays = _read_idx_set([_download_verified(
+            _MNIST_BASE_URL + file, cache / "fashion-mnist" / file,
+            _OFFICIAL_SHA256[f"fashion-mnist/{file}"]) for file in _IDX_FILES])
     else:
         arrays = _read_cifar10_archive(_download_verified(
-            _CIFAR10_URL, cache / "cifar-10-python.tar.gz", hashes["cifar-10-python.tar.gz"]))
+            _CIFAR10_URL, cache / "cifar-10-python.tar.gz",
+            _OFFICIAL_SHA256["cifar-10/cifar-10-python.tar.gz"]))
     return arrays, "the official files, downloaded and checked against their SHA-256"
 
 
