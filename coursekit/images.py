@@ -104,9 +104,8 @@ def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
         if size[0] * size[1] > MAX_IMAGE_PIXELS:  # as Pillow's own, larger, limit does
             raise Image.DecompressionBombError(f"{size[0]}x{size[1]} pixels")
         if animated:
-            raise DataError(f"{path} is an animated {fmt} (more than one frame): Keras would "
-                            f"train on its first frame only (a GIF's after decoding every "
-                            f"frame, on each read). Save the one drawing as a still PNG.")
+            raise DataError(f"{path} is an animated {fmt}: Keras would train on its first frame "
+                            f"only (a GIF's after decoding all, each read). Save a still PNG.")
         data = path.read_bytes()
         if data.startswith(b"\x89PNG") and data[24:25] == b"\x10":  # bit depth 16
             raise DataError(f"{path} is a 16-bit PNG, which {_READERS} read differently "
@@ -124,10 +123,9 @@ def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
             # JPEG decoders round apart (by up to 20 levels, measured)
             apart = _seen_apart(image, keras_pixels.numpy(), 48 if fmt == "JPEG" else 0, has_alpha)
     except Image.DecompressionBombError as error:
-        raise DataError(f"{path} is too large an image ({error}): Keras would decode every pixel "
-                        f"on each read before shrinking it to {image_size[1]}x{image_size[0]}. "
-                        f"Save it at most 5000x5000 pixels (a few hundred across is plenty for a "
-                        f"drawing).") from error
+        raise DataError(f"{path} is too large an image ({error}): Keras decodes every pixel, "
+                        f"each read, to shrink it to {image_size[1]}x{image_size[0]}. Save it at "
+                        f"most 5000x5000 (a few hundred pixels across is plenty).") from error
     except UnidentifiedImageError as error:
         raise DataError(f"{path} is not an image Pillow can read: a damaged copy (cut short, a "
                         f"chunk's checksum wrong) or another kind of file. {_DAMAGED}") from error

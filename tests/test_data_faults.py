@@ -1,6 +1,5 @@
-"""Fault injection, data side: each fault a careful user can meet in the data or an image
-folder stops with the file named and the fix, and no tracked file changes (issues 14, 30).
-Faults are made in tiny look-alikes, and in copies of ../shared/datasets when it is there."""
+"""Each fault a careful user can meet in the data or an image folder stops naming the file and the
+fix, and writes nothing (issues 14, 30): in tiny look-alikes, and copies of ../shared/datasets."""
 
 import gzip, hashlib, io, os, pickle, re, struct, subprocess, sys, tarfile, zlib
 from pathlib import Path
@@ -60,8 +59,7 @@ def tiny(tmp_path, monkeypatch) -> Path:
 
 
 def cifar_bytes(batches={}, n=2) -> bytes:
-    """A cifar-10-python archive of random batches of n images; ``batches`` replaces or adds
-    members, or leaves one out (None)."""
+    """A cifar-10-python archive of n random images a batch; ``batches`` replaces, adds or drops."""
     rng, buffer = np.random.default_rng(1), io.BytesIO()
     members = {name: batch(rng.integers(0, 256, (n, 3072), np.uint8), rng.integers(0, 10, n))
                for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]}
@@ -318,7 +316,7 @@ APART = r"which TensorFlow .* and Pillow .* read differently"
      r"is a BMP image \(mode P\) that TensorFlow .* decode to different pixels\. Save it"),
     ("square/moving.gif", saved(drawing(), "GIF", save_all=True,
                                 append_images=[drawing().rotate(90)]),
-     r"is an animated GIF \(more than one frame\).*Save the one drawing as a still PNG"),
+     r"is an animated GIF: Keras would train on its first frame only.*Save a still PNG"),
     # a layout Keras reads otherwise than lesson 08 (the first class crashed it)
     ("circle/batch1/1.png", png(), r"sits in a subfolder of the class folder .*circle: .*Expected"),
     ("square/batch1/1.png", png(), r"sits in a subfolder of the class folder .*square: .*move"),
