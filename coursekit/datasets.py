@@ -40,7 +40,6 @@ _OTHER_HASHES = {32: " (an MD5: use sha256sum, not md5sum)",
                  40: " (a SHA-1: use sha256sum, not sha1sum)"}
 _REGENERATE = "Regenerate it in the data folder with `sha256sum */* > SHA256SUMS`."
 
-# name for load_data -> its folder under COURSE_DATA_DIR (titles: facts.DATASET_TITLES)
 DATASETS = {"mnist": "mnist", "fashion_mnist": "fashion-mnist", "cifar10": "cifar-10"}
 _LOADED_FROM: dict[str, str] = {}  # dataset name -> where this process loaded it from
 
@@ -89,7 +88,6 @@ def _read_manifest(data_dir: Path) -> dict[str, str]:
         gnu = re.fullmatch(r"\\?([0-9a-fA-F]+)(?:\s+\*?(.*))?", line)  # as sha256sum writes
         bsd = re.fullmatch(r"SHA256 ?\((.*)\) ?= ?([0-9a-fA-F]+)", line)
         digest, name = gnu.groups() if gnu else bsd.groups()[::-1] if bsd else ("", "")
-        # the path as <folder>/<file>: Windows separators and leading ./ removed
         name = re.sub(r"^(\./)+", "", (name or "").strip().replace("\\", "/"))
         digest = digest.lower()
         problem = next((message for wrong, message in (
