@@ -69,10 +69,10 @@ def _layout_hint(root: Path, split: str) -> str:
 def _seen_apart(image, keras_pixels, tolerance: int, has_alpha: bool) -> str:
     """Why Keras sees ``image`` otherwise than ``keras.utils.load_img``, or '' (by strips)."""
     width, height = image.size
-    apart = (f"has transparent pixels, which {_READERS} read differently (Keras drops them, so "
-             f"the colour under them shows). Flatten it onto a white background (save it with no "
-             f"transparency)." if has_alpha else f"is a {image.format} image (mode {image.mode}) "
-             f"that {_READERS} decode to different pixels. Save it as an 8-bit PNG.")
+    apart = (f"has transparent pixels, which {_READERS} read differently (Keras drops the alpha "
+             f"channel: the colour under them shows). Flatten it onto a white background (save "
+             f"it with no transparency)." if has_alpha else f"is a {image.format} image (mode "
+             f"{image.mode}) that {_READERS} decode to different pixels. Save it as an 8-bit PNG.")
     if keras_pixels.shape != (height, width, 3):
         return apart
     for top in range(0, height, _ROWS_PER_CHUNK):
@@ -105,7 +105,7 @@ def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
             raise Image.DecompressionBombError(f"{size[0]}x{size[1]} pixels")
         if animated:
             raise DataError(f"{path} is an animated {fmt}: Keras would train on its first frame "
-                            f"only (a GIF's after decoding all, each read). Save a still PNG.")
+                            f"only (a GIF's after decoding every frame). Save a still PNG.")
         data = path.read_bytes()
         if data.startswith(b"\x89PNG") and data[24:25] == b"\x10":  # bit depth 16
             raise DataError(f"{path} is a 16-bit PNG, which {_READERS} read differently "

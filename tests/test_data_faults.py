@@ -309,7 +309,7 @@ APART = r"which TensorFlow .* and Pillow .* read differently"
     ("square/scan.png", png(8000, pixels=False), r"too large an image \(8000x8000 pixels\).*5000x"),
     ("square/scan.png", png(14000, pixels=False), r"too large an image \(Image size \(196000"),
     ("square/see-through.gif", saved(drawing(), "GIF", transparency=0),  # TensorFlow: all black
-     rf"has transparent pixels, {APART} \(Keras drops them.*Flatten it onto a white"),
+     rf"has transparent pixels, {APART} \(Keras drops the alpha.*Flatten it onto a white"),
     ("square/deep.png", saved(Image.fromarray(np.full((24, 24), 40_000, np.uint16)), "PNG"),
      rf"is a 16-bit PNG, {APART} .*Save it as 8-bit PNG"),
     ("square/palette.bmp", saved(drawing(), "BMP"),  # TensorFlow ignores a BMP's palette
