@@ -36,8 +36,7 @@ _IDX_FILES = tuple(Path(path).name for path in _OFFICIAL_SHA256 if path.startswi
 _CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 _CIFAR_BATCH_BYTES = 32 << 20  # a batch's pickle: 31,039,532 bytes
 _IDX_MAX_BYTES = 60_000 * 28 * 28  # MNIST's largest file: 60,000 images of 28x28 bytes
-_OTHER_HASHES = {32: " (an MD5: use sha256sum, not md5sum)",
-                 40: " (a SHA-1: use sha256sum, not sha1sum)"}
+_OTHER_HASHES = {32: " (an MD5: use sha256sum)", 40: " (a SHA-1: use sha256sum)"}
 _REGENERATE = "Regenerate it in the data folder with `sha256sum */* > SHA256SUMS`."
 
 DATASETS = {"mnist": "mnist", "fashion_mnist": "fashion-mnist", "cifar10": "cifar-10"}
