@@ -1,11 +1,10 @@
 """Build the course website from the committed notebooks, without running them.
 
 ``python -m tools.build_site [--out _site] [NOTEBOOK ...]``: Jupyter Book 1 renders the stored
-outputs as ``site/`` configures it, from copies in a work folder to which this script adds
-what Jupyter Book cannot know: the lessons on the home page (study time, best result from
-``figures/*.json``), README.md and CONTRIBUTING.md in site/'s pages for maintainers, GitHub
-links for repository files that are not pages, number fields shown as their value.
-"""
+outputs as ``site/`` configures it, from copies to which this script adds what it cannot know:
+the lessons on the home page (study time, best result from ``figures/*.json``), README.md and
+CONTRIBUTING.md in site/'s pages for maintainers, GitHub links for repository files that are
+not pages, number fields shown as their value."""
 
 import argparse, json, math, posixpath, re, shutil, subprocess, sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from coursekit import facts
 from coursekit.paths import COURSE_ROOT as REPO
 
 SITE_CONFIG, FIGURES = REPO / "site", REPO / "figures"
+LESSONS = sorted((REPO / "notebooks").glob("[0-9]*.ipynb"))
 DOCUMENT_PAGES = {"README.md": "maintainers.md", "CONTRIBUTING.md": "contributing.md"}
 WORDS_PER_MINUTE, MINUTES_PER_EXERCISE = 150, 10
 
@@ -24,34 +24,25 @@ NOT_A_FILE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|/|$)")
 NUMBER_FIELD = re.compile(r"<!--\{.*?\}-->(.*?)<!--/-->", re.S)
 
 
-def lesson_notebooks() -> list[Path]:
-    return sorted((REPO / "notebooks").glob("[0-9]*.ipynb"))
-
-
-def link_target(target: str, folder: str, root: Path) -> str:
-    """Where a link written in a file in ``folder`` points on the site."""
-    target = target.strip("<>")
-    path, hashmark, anchor = target.partition("#")
-    repo_path = posixpath.normpath(posixpath.join(folder, path.partition("?")[0]))
-    if NOT_A_FILE.match(path) or repo_path.startswith("../") or (root / repo_path).is_file():
-        return target  # not a file, outside the repository, or a page
-    if repo_path in DOCUMENT_PAGES:
-        return posixpath.relpath(DOCUMENT_PAGES[repo_path], folder or ".") + hashmark + anchor
-    return facts.github_url(repo_path) + hashmark + anchor
-
-
 def site_markdown(text: str, folder: str, root: Path) -> str:
-    """Markdown written in ``folder`` as the site shows it: links, Colab badge (the site's
-    own copy), number fields."""
+    """Markdown written in ``folder`` as the site shows it: a link to a repository file that
+    is not a page goes to GitHub, the Colab badge is the site's copy, a number field its value."""
+    def link(match: re.Match) -> str:
+        path, hashmark, anchor = match[2].strip("<>").partition("#")
+        repo_path = posixpath.normpath(posixpath.join(folder, path.partition("?")[0]))
+        if NOT_A_FILE.match(path) or repo_path.startswith("../") or (root / repo_path).is_file():
+            return match[0]  # not a file, outside the repository, or a page
+        page = DOCUMENT_PAGES.get(repo_path)
+        target = posixpath.relpath(page, folder or ".") if page else facts.github_url(repo_path)
+        return match[1] + target + hashmark + anchor + match[3]
+
     text = text.replace("https://colab.research.google.com/assets/colab-badge.svg",
                         posixpath.relpath("_static/open-in-colab.svg", folder or "."))
-    text = MD_LINK.sub(lambda m: m[1] + link_target(m[2], folder, root) + m[3], text)
-    return NUMBER_FIELD.sub(r"\1", text)
+    return NUMBER_FIELD.sub(r"\1", MD_LINK.sub(link, text))
 
 
 def read_json(path: Path) -> dict:
-    """A figures/*.json file, {} if absent (nothing run in full yet); a damaged one stops
-    the build naming the file and the fix."""
+    """A figures/*.json file, {} if absent; a damaged one stops the build naming the fix."""
     try:
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     except ValueError as error:
@@ -89,20 +80,20 @@ def home_values(notebooks: list[Path]) -> dict[str, str]:
             entries[-1] += f"\\\n   Your best model: {own:.1f}% test accuracy" + (
                 f" on its own test drawings, {100 * real:.1f}% on real drawings by other people "
                 "(Quick, Draw!)" if real is not None else "") + "."
-    first = notebooks[0]
     return {"lessons": "\n".join(entries), "total_hours": f"{total / 60:.0f}",
-            "first_lesson": f"notebooks/{first.stem}", "first_colab": facts.colab_url(first.name),
+            "first_lesson": f"notebooks/{notebooks[0].stem}",
+            "first_colab": facts.colab_url(notebooks[0].name),
             "clone_url": facts.repository_url() + ".git",
             "clone_folder": facts.REPOSITORY.split("/")[-1]}
 
 
 def site_cells(cell: dict) -> list[dict]:
-    """A cell as the site shows it. MyST-NB puts every display of a captioned cell (metadata
-    ``mystnb.figure``) in its figure: displays before the image (a model's summary) get a
-    cell of their own. The image's alt text is its caption."""
+    """A cell as the site shows it. MyST-NB puts every display of a captioned cell in its
+    figure: displays before the image (a model's summary) get a cell of their own."""
     meta, outputs = cell["metadata"], cell.get("outputs", [])
     if "figure" not in meta.get("mystnb", {}):
         return [cell]
+    # The image's alt text is its caption; a width makes Sphinx link the full-size image.
     meta["mystnb"]["image"] = {"width": "100%", "alt": meta["mystnb"]["figure"]["caption"]}
     first = next(i for i, out in enumerate(outputs) if "image/png" in out.get("data", {}))
     if all(out["output_type"] == "stream" for out in outputs[:first]):
@@ -113,8 +104,7 @@ def site_cells(cell: dict) -> list[dict]:
 
 
 def assemble(root: Path, notebooks: list[Path]) -> None:
-    """The Jupyter Book source in ``root``: site/, the lessons, and site/'s pages filled in
-    (each ``{{ name }}`` of index.md, maintainers.md and contributing.md)."""
+    """The Jupyter Book source in ``root``: site/, the lessons, site/'s pages filled in."""
     shutil.copytree(SITE_CONFIG, root)
     (root / "notebooks").mkdir()
     for notebook in notebooks:  # all copied before any is read: lessons link each other
@@ -127,10 +117,9 @@ def assemble(root: Path, notebooks: list[Path]) -> None:
             cell["source"] = site_markdown("".join(cell["source"]), "notebooks", root)
         path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    values = {"index.md": home_values(notebooks),  # maintainers.md has its own title
-              "maintainers.md": {"readme": re.sub(r"\A\s*#\s[^\n]*\n", "", readme)},
-              "contributing.md": {"contributing": (REPO / "CONTRIBUTING.md").read_text()}}
-    for page, fields in values.items():
+    fields = {**home_values(notebooks), "readme": re.sub(r"\A\s*#\s[^\n]*\n", "", readme),
+              "contributing": (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")}
+    for page in ("index.md", *DOCUMENT_PAGES.values()):  # maintainers.md has its own title
         text = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: fields[m[1]],  # KeyError: unknown name
                       (SITE_CONFIG / page).read_text(encoding="utf-8"))
         (root / page).write_text(site_markdown(text, "", root), encoding="utf-8")
@@ -160,7 +149,7 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=REPO / "_site")
     args = parser.parse_args(argv)
     out = build(args.out.resolve(), REPO / "_build" / "site",
-                [p.resolve() for p in args.notebooks] or lesson_notebooks())
+                [p.resolve() for p in args.notebooks] or LESSONS)
     print(f"Site built: open {out / 'index.html'}")
 
 
