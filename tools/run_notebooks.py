@@ -8,7 +8,7 @@ and every model has reached its floor (CONTRIBUTING, "How a lesson runs"); a qui
 ``--set``, ``--precision`` or ``--no-store`` store nothing.
 """
 
-import argparse, ast, contextlib, json, os, signal, sys, tempfile, threading, time
+import argparse, ast, atexit, contextlib, json, os, signal, sys, tempfile, threading, time
 from pathlib import Path
 
 import nbformat
@@ -88,6 +88,10 @@ def _run(client: NotebookClient) -> None:
                         process.send_signal(stop)
                 worker.join(wait)
             raise KeyboardInterrupt from None
+        finally:
+            # nbclient also shuts the kernel down at exit, from the main thread; while the
+            # worker still holds its sockets, that waits forever in zmq's term()
+            atexit.unregister(client._cleanup_kernel)
         error = outcome.get("error")
         if isinstance(error, DeadKernelError):
             kernel_log.seek(0)
