@@ -26,10 +26,8 @@ A100, V100, T4 = Gpu("A100", (8, 0)), Gpu("Tesla V100", (7, 0)), Gpu("Tesla T4",
     (None, [], "darwin", "float32", "macOS"),
     # Colab's T4: float16 units, no bfloat16, whatever the CPU beside it has
     (AMX_CPU, [T4], "linux", "mixed_float16", "7.5"),
-    (LAPTOP_CPU, [A100], "linux", "mixed_bfloat16", "8.0"),
-    (LAPTOP_CPU, [Gpu("NVIDIA L4", (8, 9))], "linux", "mixed_bfloat16", "8.9"),
-    # Keras computes on the first GPU, so it decides, whatever the others are
-    (LAPTOP_CPU, [A100, V100], "linux", "mixed_bfloat16", "A100"),
+    # Keras computes on the first GPU, so it decides; bfloat16 units start at 8.0 (Ampere)
+    (LAPTOP_CPU, [A100, V100], "linux", "mixed_bfloat16", "A100 (compute capability 8.0)"),
     (LAPTOP_CPU, [V100, A100], "linux", "mixed_float16", "V100"),
     (AMX_CPU, [Gpu("unknown accelerator", None), A100], "linux", "float32", "not a CUDA"),
 ])
