@@ -12,6 +12,7 @@ import coursekit
 from coursekit.errors import CourseError, DataError, SettingError
 from coursekit.paths import COURSE_ROOT
 from coursekit.settings import check_environment, data_dir_setting
+from helpers import file_stats
 from tools import notebook, run_notebooks
 
 ENTRY = {"dataset": "mnist", "epochs": 1, "batch_size": 2, "train_seconds": 1.0,
@@ -26,10 +27,6 @@ def lesson(folder: Path, *cells, meta=None) -> Path:
             source, metadata={"tags": ["parameters"]} if kind == "p" else {}))
     nbformat.write(nb, folder / "lesson.ipynb")
     return folder / "lesson.ipynb"
-
-
-def snapshot(root: Path) -> dict:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -111,7 +108,7 @@ def test_only_a_full_run_that_meets_its_floors_lands_its_files(repo_copy, monkey
         return nbformat.read(path, 4), {"results": {"B1": {**ENTRY, "test_accuracy": accuracy}}}, 2.0
 
     monkeypatch.setattr(run_notebooks, "execute", execute)
-    before = snapshot(repo_copy)
+    before = file_stats(repo_copy)
     status = run_notebooks.main([str(path), "--times", str(times), *argv])
     assert asked == {"quick": "--quick" in argv, "parameters": {"SEED": 1} if "--set" in argv else {},
                      "precision": "float32" if "--precision" in argv else None}
@@ -122,7 +119,7 @@ def test_only_a_full_run_that_meets_its_floors_lands_its_files(repo_copy, monkey
     else:
         assert status == 0 and err == "" and "B1: test accuracy 0.9500, at or above " in out
     if argv or accuracy < 0.9224:
-        assert snapshot(repo_copy) == before
+        assert file_stats(repo_copy) == before
         return
     assert (repo_copy / "figures" / "new_figure.png").read_bytes() == b"\x89PNG fake"
     results = json.loads((repo_copy / "figures" / "results.json").read_text())
@@ -143,7 +140,7 @@ def test_a_landing_that_fails_changes_nothing(repo_copy, monkeypatch, fault, mes
     if fault == "damaged results":
         (repo_copy / "figures" / "results.json").write_text("<<<<<<< HEAD\n")
     path = lesson(repo_copy, "1")
-    before = snapshot(repo_copy)
+    before = file_stats(repo_copy)
     if fault == "disk full":  # the third file no longer fits
         real_fdopen, opened = os.fdopen, []
 
@@ -157,7 +154,7 @@ def test_a_landing_that_fails_changes_nothing(repo_copy, monkeypatch, fault, mes
     with pytest.raises((CourseError, DataError), match=message):
         run_notebooks.land(path, nbformat.read(path, 4), repo_copy / "staging", {"B1": ENTRY},
                            {"lesson.ipynb": 1.0}, times)
-    assert snapshot(repo_copy) == before
+    assert file_stats(repo_copy) == before
 
 
 def test_ctrl_c_while_landing_lands_everything_first(repo_copy, monkeypatch):
@@ -214,7 +211,7 @@ def test_a_stopped_run_changes_nothing_and_says_so_in_one_line(repo_copy, stop):
     marker = repo_copy / "staging" / "started"
     lesson(repo_copy, *FIELDS_LESSON, "raise ValueError('the loss went to nan')" if stop == "error"
            else f"open({str(marker)!r}, 'w').close()\nimport time\ntime.sleep(120)")
-    before = snapshot(repo_copy)
+    before = file_stats(repo_copy)
     run = subprocess.Popen([sys.executable, "-c", RUN_IN_COPY, str(repo_copy)], cwd=COURSE_ROOT, text=True,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 120
@@ -230,4 +227,4 @@ def test_a_stopped_run_changes_nothing_and_says_so_in_one_line(repo_copy, stop):
         f"entries and README rows are as they were."), err
     assert run.returncode == (1 if stop == "error" else 130)
     marker.unlink(missing_ok=True)
-    assert snapshot(repo_copy) == before
+    assert file_stats(repo_copy) == before
