@@ -1,8 +1,6 @@
 """What several test modules need: tiny dataset files, a lesson's set-up cell, a quiet
 local web server, and a way to see whether a folder changed."""
 
-from __future__ import annotations
-
 import builtins
 import gzip
 import hashlib
