@@ -113,8 +113,6 @@ def test_requirements_resolve_from_the_index(resolutions, platform, python):
         f"pip cannot install requirements.txt on {platform} with Python {python}:\n"
         f"{finished.stderr}")
     installed = {canonicalize_name(item["metadata"]["name"]) for item in report["install"]}
-    for name in selected_names(platform, python):
-        assert name in installed, f"{name} from requirements.txt missing on {platform}"
     for other, facts in PLATFORMS.items():
         if facts["only_here"]:
             assert (facts["only_here"] in installed) == (other == platform), (
