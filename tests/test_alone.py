@@ -6,8 +6,6 @@ folder. CI runs lesson 01; `make release-check` runs every lesson (quick paramet
 
 import functools
 import http.server
-import io
-import json
 import os
 import subprocess
 import sys
@@ -40,14 +38,12 @@ def mirror(tmp_path_factory):
     (one folder, <name>-<version>)."""
     listed = subprocess.run(["git", "ls-files", "-z"], cwd=COURSE_ROOT, check=True,
                             capture_output=True).stdout.decode().split("\0")
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    root = tmp_path_factory.mktemp("served")
+    (root / ARCHIVE).parent.mkdir(parents=True)
+    with tarfile.open(root / ARCHIVE, mode="w:gz") as archive:
         for name in (name for name in listed if name and (COURSE_ROOT / name).is_file()):
             archive.add(COURSE_ROOT / name, recursive=False,
                         arcname=f"keras-image-course-{coursekit.__version__}/{name}")
-    root = tmp_path_factory.mktemp("served")
-    (root / ARCHIVE).parent.mkdir(parents=True)
-    (root / ARCHIVE).write_bytes(buffer.getvalue())
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -61,15 +57,12 @@ def throwaway_kernel(folder: Path) -> str:
     base_python = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base_python, "-m", "venv", "--without-pip", str(folder / "venv")], check=True)
     python = folder / "venv" / "bin" / "python"
-    purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                             check=True, capture_output=True, text=True).stdout.strip()
-    (Path(purelib) / "course-test.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    purelib = Path(sysconfig.get_path("purelib", "venv", vars={"base": str(folder / "venv")}))
+    (purelib / "course-test.pth").write_text(sysconfig.get_path("purelib") + "\n")
     assert subprocess.run([python, "-c", "import coursekit"], cwd=folder).returncode != 0
-    spec = folder / "jupyter" / "kernels" / "alone"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "opened alone", "language": "python"}))
+    # the kernel's spec in <folder>/share/jupyter, where JUPYTER_PATH points
+    subprocess.run([python, "-m", "ipykernel", "install", "--prefix", folder, "--name", "alone"],
+                   check=True)
     return "alone"
 
 
@@ -81,7 +74,7 @@ def test_a_lesson_runs_alone(notebook, mirror, tmp_path, monkeypatch):
         COURSE_ROOT / name for name in ("data", "figures") if (COURSE_ROOT / name).is_dir()]
     before = [file_stats(folder) for folder in watched]
     kernel = throwaway_kernel(tmp_path)
-    for name, value in {"JUPYTER_PATH": tmp_path / "jupyter", "COURSE_REPO_URL": mirror,
+    for name, value in {"JUPYTER_PATH": tmp_path / "share" / "jupyter", "COURSE_REPO_URL": mirror,
                         "HOME": tmp_path / "home", "PIP_NO_INDEX": "1",
                         "PIP_NO_BUILD_ISOLATION": "0", "PYTHONNOUSERSITE": "1",
                         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
