@@ -1,6 +1,6 @@
 """Export the lessons' trained models for the site's "Try it" page (site/try_it.md).
 
-    python -m tools.export_models [MODEL.keras ...] [--out site/_static/tryit] [--tfjs TGZ]
+    python -m tools.export_models [MODEL.keras ...] [--out site/_static/tryit]
 
 The page runs them with TensorFlow.js (pinned; tf.min.mjs, since Jupyter Book adds every *.js
 under site/_static to every page). The `tensorflowjs` converter would replace the course's
@@ -10,6 +10,8 @@ tensorflow, keras and numpy, so the weights are written here: float32 in base64 
 
 import argparse, base64, hashlib, json, re, subprocess, sys, tarfile, tempfile
 from pathlib import Path
+
+import numpy as np
 
 from coursekit import facts
 from coursekit.paths import COURSE_ROOT
@@ -27,20 +29,18 @@ KEYS = ("filters", "kernel_size", "strides", "padding", "dilation_rate", "activa
         "units", "pool_size", "scale", "offset")
 
 
-def vendor_tfjs(out: Path, tgz: Path | None) -> None:
-    """Put the pinned dist/tf.min.js in ``out`` as tf.min.mjs (from ``tgz`` or npm)."""
+def vendor_tfjs(out: Path) -> None:
+    """Put the pinned dist/tf.min.js in ``out`` as tf.min.mjs, unless it is there already."""
     target = out / "tf.min.mjs"
     if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == TFJS_SHA256:
         return
     with tempfile.TemporaryDirectory() as tmp:
-        if tgz is None:
-            subprocess.run(["npm", "pack", f"@tensorflow/tfjs@{TFJS_VERSION}"], cwd=tmp,
-                           check=True, stdout=subprocess.DEVNULL)
-            tgz = next(Path(tmp).glob("*.tgz"))
-        with tarfile.open(tgz) as archive:
+        subprocess.run(["npm", "pack", f"@tensorflow/tfjs@{TFJS_VERSION}"], cwd=tmp, check=True,
+                       stdout=subprocess.DEVNULL)
+        with tarfile.open(next(Path(tmp).glob("*.tgz"))) as archive:
             data = archive.extractfile("package/dist/tf.min.js").read()
     if hashlib.sha256(data).hexdigest() != TFJS_SHA256:
-        raise SystemExit(f"{tgz}: dist/tf.min.js is not @tensorflow/tfjs {TFJS_VERSION}'s")
+        raise SystemExit(f"npm's @tensorflow/tfjs@{TFJS_VERSION}: tf.min.js is not the pinned one")
     target.write_bytes(data)
 
 
@@ -58,13 +58,13 @@ def layer_spec(layer) -> dict | None:
     if kind not in LAYERS or config.get("data_format", "channels_last") != "channels_last" \
             or config.get("groups", 1) != 1:
         raise SystemExit(f"{layer.name}: the page cannot run this {kind} layer yet")
-    return {"type": kind[0].lower() + kind[1:], "weights": [list(w.shape) for w in layer.get_weights()],
-            "config": {re.sub(r"_(\w)", lambda m: m[1].upper(), k): config[k] for k in KEYS if k in config}}
+    camel = {re.sub(r"_(\w)", lambda m: m[1].upper(), k): config[k] for k in KEYS if k in config}
+    return {"type": kind[0].lower() + kind[1:], "config": camel,
+            "weights": [list(w.shape) for w in layer.get_weights()]}
 
 
 def export(path: Path, out: Path, results: dict) -> dict:
     import keras
-    import numpy as np
     name, model_id, classes = MODELS[path.stem]
     model = keras.models.load_model(path, compile=False)
     specs, weights = [], []
@@ -79,10 +79,10 @@ def export(path: Path, out: Path, results: dict) -> dict:
     cells = json.loads((COURSE_ROOT / "notebooks" / lesson).read_text(encoding="utf-8"))["cells"]
     return {"model_id": model_id, "lesson": lesson, "classes": classes,
             "lesson_title": re.search(r"^#\s+(.+)$", "".join(cells[0]["source"]), re.M)[1].strip(),
-            "input_shape": list(model.input_shape[1:]), "test_accuracy": result.get("test_accuracy"),
-            "quickdraw_test_accuracy": result.get("quickdraw_test_accuracy"),
-            "parameters": model.count_params(), "weights_bytes": len(data),
-            "file": f"{name}.weights.mjs", "file_bytes": len(script), "layers": specs}
+            "input_shape": list(model.input_shape[1:]), "parameters": model.count_params(),
+            **{key: result.get(key) for key in ("test_accuracy", "quickdraw_test_accuracy")},
+            "weights_bytes": len(data), "file": f"{name}.weights.mjs", "file_bytes": len(script),
+            "layers": specs}
 
 
 def read_manifest(folder: Path) -> dict:
@@ -92,16 +92,16 @@ def read_manifest(folder: Path) -> dict:
 def rebuild(name: str, folder: Path):
     """The Keras model the page runs, rebuilt from an export in ``folder`` (for the tests)."""
     import keras
-    import numpy as np
     entry = read_manifest(folder)["models"][name]
-    data = np.frombuffer(base64.b64decode((folder / entry["file"]).read_text().split('"')[3]), "<f4")
+    script = (folder / entry["file"]).read_text()  # TryIt.weights("name", "<base64>");
+    data = np.frombuffer(base64.b64decode(script.split('"')[3]), "<f4")
     model = keras.Sequential([keras.Input(entry["input_shape"])] + [
         getattr(keras.layers, spec["type"][0].upper() + spec["type"][1:])(**{
             re.sub(r"([A-Z])", lambda m: "_" + m[1].lower(), k): v
             for k, v in spec["config"].items()}) for spec in entry["layers"]])
     shapes = [shape for spec in entry["layers"] for shape in spec["weights"]]
-    ends = np.cumsum([int(np.prod(shape)) for shape in shapes])
-    model.set_weights([part.reshape(shape) for part, shape in zip(np.split(data, ends[:-1]), shapes)])
+    parts = np.split(data, np.cumsum([int(np.prod(shape)) for shape in shapes])[:-1])
+    model.set_weights([part.reshape(shape) for part, shape in zip(parts, shapes)])
     return model
 
 
@@ -110,15 +110,14 @@ def main(argv=None) -> int:
     parser.add_argument("models", nargs="*", type=Path,
                         help="default: " + ", ".join(f"models/{s}.keras" for s in MODELS))
     parser.add_argument("--out", type=Path, default=COURSE_ROOT / "site" / "_static" / "tryit")
-    parser.add_argument("--tfjs", type=Path,
-                        help=f"npm tarball of @tensorflow/tfjs {TFJS_VERSION} (default: npm pack)")
     args = parser.parse_args(argv)
-    paths = args.models or [p for s in MODELS if (p := COURSE_ROOT / "models" / f"{s}.keras").is_file()
-                            or print(f"skipped {p.relative_to(COURSE_ROOT)}: not trained yet (make run)")]
+    paths = args.models or [path for stem in MODELS
+                            if (path := COURSE_ROOT / "models" / f"{stem}.keras").is_file()
+                            or print(f"skipped models/{stem}.keras: not trained yet (make run)")]
     if unknown := [str(p) for p in paths if p.stem not in MODELS]:
         parser.error(f"unknown models {unknown}: the page knows {', '.join(MODELS)}")
     args.out.mkdir(parents=True, exist_ok=True)
-    vendor_tfjs(args.out, args.tfjs)
+    vendor_tfjs(args.out)
     # a model not exported now stays in the manifest
     manifest = read_manifest(args.out) if (args.out / "models.mjs").is_file() else {"models": {}}
     results = read_results(COURSE_ROOT / "figures" / "results.json")
@@ -127,7 +126,8 @@ def main(argv=None) -> int:
         print(f"{path} -> {args.out / entry['file']}: {entry['file_bytes'] / 1e6:.2f} MB")
     manifest["library"] = {"name": "@tensorflow/tfjs", "version": TFJS_VERSION,
                            "file": "tf.min.mjs", "bytes": (args.out / "tf.min.mjs").stat().st_size}
-    (args.out / "models.mjs").write_text(f"TryIt.manifest({json.dumps(manifest, sort_keys=True)});\n")
+    manifest_json = json.dumps(manifest, sort_keys=True)
+    (args.out / "models.mjs").write_text(f"TryIt.manifest({manifest_json});\n")
     return 0
 
 
