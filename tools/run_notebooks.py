@@ -32,10 +32,9 @@ class InterruptedAfterSaving(KeyboardInterrupt):
 @contextlib.contextmanager
 def _signals_held():
     """Hold Ctrl-C (and SIGTERM) off until the block is done, then deliver it."""
-    caught, handlers = [], {}
-    for number in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(ValueError):  # not the main thread: nothing to hold
-            handlers[number] = signal.signal(number, lambda sig, _frame: caught.append(sig))
+    caught = []
+    handlers = {number: signal.signal(number, lambda sig, _frame: caught.append(sig))
+                for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
@@ -113,14 +112,13 @@ def land(path: Path, nb, staging: Path, results: dict, times: dict | None = None
         except (OSError, ValueError) as error:
             raise CourseError(f"{times_file} is not readable JSON ({error}); restore it with "
                               f"`git checkout -- {times_file}` or delete it") from error
-        contents[times_file] = (json.dumps(dict(sorted({**recorded, **times}.items())), indent=2)
-                                + "\n").encode()
+        times = dict(sorted({**recorded, **times}.items()))
+        contents[times_file] = (json.dumps(times, indent=2) + "\n").encode()
     if results or times:
         contents[FIGURES / RESULTS_FILE] = results_text(FIGURES / RESULTS_FILE, results)
         contents[README] = update_readme.updated_readme(
             README.read_text(encoding="utf-8"), {**read_results(FIGURES / RESULTS_FILE), **results},
-            read_results(FIGURES / "seeds.json"), json.loads(contents[times_file]) if times else None
-        ).encode()
+            read_results(FIGURES / "seeds.json"), times).encode()
     text = nbformat.writes(nb)
     contents[path] = (text if text.endswith("\n") else text + "\n").encode()
     written = {}
