@@ -29,13 +29,12 @@ class ModelFacts:
     floor_setting: float | str | None = None
 
     def __post_init__(self):
-        headline = self.reported.get("headline")
+        headline, floor = self.reported.get("headline"), self.floor_setting
         if headline is not None and headline not in self.reported:
             self._wrong(f"reported.headline names {headline!r}, which it does not report")
-        if self.floor_setting == "tutorial" and not headline:
+        if floor == "tutorial" and not headline:
             self._wrong('floor = "tutorial" needs a reported headline number')
-        if not isinstance(self.floor_setting, (float, int, type(None))) and \
-                self.floor_setting != "tutorial":
+        if not (floor == "tutorial" or isinstance(floor, float | int | None)):
             self._wrong('floor must be "tutorial", a number, or absent')
 
     def _wrong(self, problem: str):

@@ -19,10 +19,9 @@ def check_environment(environ=os.environ) -> None:
     for name in sorted(n for n in environ if n.startswith("COURSE_") and n not in KNOWN_SETTINGS):
         close = difflib.get_close_matches(name, KNOWN_SETTINGS, n=1, cutoff=0.6)
         hint = f" Did you mean {close[0]}: {KNOWN_SETTINGS[close[0]]}?" if close else ""
-        raise SettingError(
-            f"{name} is not a setting of the course (it knows {', '.join(KNOWN_SETTINGS)}).{hint} "
-            f"Run modes, seeds and epochs are variables in each lesson's parameters cell now; "
-            f"unset {name}.")
+        raise SettingError(f"{name} is not a setting of the course (it knows "
+                           f"{', '.join(KNOWN_SETTINGS)}).{hint} Run modes, seeds and epochs are "
+                           f"variables in each lesson's parameters cell now; unset {name}.")
 
 
 def data_dir_setting() -> Path | None:
