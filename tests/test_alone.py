@@ -74,7 +74,7 @@ def test_a_lesson_runs_alone(notebook, mirror, tmp_path, monkeypatch):
         COURSE_ROOT / name for name in ("data", "figures") if (COURSE_ROOT / name).is_dir()]
     before = [file_stats(folder) for folder in watched]
     kernel = throwaway_kernel(tmp_path)
-    for name, value in {"JUPYTER_PATH": tmp_path / "share" / "jupyter", "COURSE_REPO_URL": mirror,
+    for name, value in {"JUPYTER_PATH": tmp_path / "share/jupyter", "COURSE_REPO_URL": mirror,
                         "HOME": tmp_path / "home", "PIP_NO_INDEX": "1",
                         "PIP_NO_BUILD_ISOLATION": "0", "PYTHONNOUSERSITE": "1",
                         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
