@@ -51,10 +51,10 @@ def test_the_real_package_regenerates_the_committed_images(tmp_path):
     assert (tmp_path / "MANIFEST.sha256").read_bytes() == (FOLDER / "MANIFEST.sha256").read_bytes()
 
 
-def fake_lines(category: str, count: int = 100) -> list[str]:
-    """Bitmaps like the package's: mostly paper, some ink of 3-decimal values."""
+def fake_lines(category: str) -> list[str]:
+    """100 bitmaps like the package's: mostly paper, some ink of 3-decimal values."""
     rng = np.random.default_rng(CATEGORIES.index(category))
-    ink = np.round(rng.uniform(0, 1, (count, 784)) * (rng.uniform(size=(count, 784)) < 0.15), 3)
+    ink = np.round(rng.uniform(0, 1, (100, 784)) * (rng.uniform(size=(100, 784)) < 0.15), 3)
     return [json.dumps(row.tolist()) for row in ink]
 
 
@@ -100,21 +100,12 @@ def test_stand_in_package_converts_the_same_every_run_black_ink_on_white(tmp_pat
 
 
 @pytest.mark.parametrize("fault, named, words", [  # fault: the files changed (None: left out)
-    ({"circle": gz(fake_lines("circle"))[:-40]}, "circle", ["is damaged"]),
-    ({"circle": b"[0,0,0]\n"}, "circle", ["is damaged"]),  # not gzip
-    ({"triangle": gz(fake_lines("triangle")[:4] + [json.dumps([0] * 729)]
-                     + fake_lines("triangle")[5:])}, "triangle", ["line 5: not a 28x28 bitmap"]),
-    ({"square": gz(fake_lines("square")[:2] + ["[0,0,"] + fake_lines("square")[3:])}, "square",
-     ["line 3: not a 28x28 bitmap (a JSON list"]),
-    ({"square": gz([json.dumps([2] * 784)] + fake_lines("square")[1:])}, "square",
-     ["line 1: not a 28x28 bitmap (a JSON list of 784 numbers from 0 (paper) to 1 (ink))"]),
-    ({"triangle": gz(fake_lines("triangle", 99))}, "triangle", ["holds 99 lines"]),
     ({"square": None}, "square", ["is missing", "lacks the category 'square'"]),
-    ({}, "circle", ["is well formed but", "sha256 differs"]),  # not 1.0.6's file
+    ({"circle": b"[0,0,0]\n"}, "circle", ["is not the file", "sha256 differs"]),  # damaged
+    ({}, "circle", ["is not the file", "sha256 differs"]),  # well formed, not 1.0.6's
     ("cut", None, ["is not a readable .tgz"]),
     ("nowhere", None, ["is not a readable .tgz", "No such file"]),
-], ids=["damaged gzip", "not gzip", "bitmap of 27x27", "bad JSON line", "value above 1",
-        "99 drawings", "no category", "not 1.0.6", "cut tgz", "no package"])
+], ids=["no category", "damaged", "not 1.0.6", "cut tgz", "no package"])
 def test_a_bad_package_is_refused_naming_the_file_and_writing_nothing(tmp_path, fault, named,
                                                                       words):
     path = write_package(tmp_path, {} if isinstance(fault, str) else fault)
