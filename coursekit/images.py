@@ -17,6 +17,7 @@ _KERAS_IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "BMP"}
 # Keras decodes every image in full on every read; drawings need far fewer pixels than this
 # (5000x5000, twice a 12-megapixel photo), past which each read would take hundreds of MB.
 MAX_IMAGE_PIXELS = 25_000_000
+_SIDE = 24  # lesson 08 resizes every drawing to 24x24 (its IMAGE_SIZE)
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 _ROWS_PER_CHUNK = 256
 _READERS = ("TensorFlow (which Keras trains with) and Pillow (keras.utils.load_img, lesson "
@@ -28,7 +29,6 @@ _DAMAGED = "Save the drawing again as PNG, or delete the file."
 class ImageFolderReport:
     """What :func:`check_image_folder` found: classes, counts, and what Keras will convert."""
 
-    root: Path
     classes: list[str]
     counts: dict
     notes: list[str]
@@ -87,7 +87,7 @@ def _seen_apart(image, keras_pixels, tolerance: int, has_alpha: bool) -> str:
     return ""
 
 
-def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
+def _check_image(path: Path, found: dict) -> None:
     """Refuse an image Keras cannot use or sees otherwise: by its header first, then its pixels."""
     from PIL import Image, UnidentifiedImageError
 
@@ -124,8 +124,8 @@ def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
             apart = _seen_apart(image, keras_pixels.numpy(), 48 if fmt == "JPEG" else 0, has_alpha)
     except Image.DecompressionBombError as error:
         raise DataError(f"{path} is too large an image ({error}): Keras decodes every pixel, "
-                        f"each read, to shrink it to {image_size[1]}x{image_size[0]}. Save it at "
-                        f"most 5000x5000 (a few hundred pixels across is plenty).") from error
+                        f"each read, to shrink it to {_SIDE}x{_SIDE}. Save it at most 5000x5000 "
+                        f"(a few hundred pixels across is plenty).") from error
     except UnidentifiedImageError as error:
         raise DataError(f"{path} is not an image Pillow can read: a damaged copy (cut short, a "
                         f"chunk's checksum wrong) or another kind of file. {_DAMAGED}") from error
@@ -137,22 +137,21 @@ def _check_image(path: Path, image_size: tuple[int, int], found: dict) -> None:
         raise DataError(f"{path} {apart}")
     if mode != "RGB":  # the note on what Keras converts, for an example's name
         found.setdefault(f"{mode} image(s) (e.g. {{}}) will be read as RGB", []).append(path)
-    if size != (image_size[1], image_size[0]):
+    if size != (_SIDE, _SIDE):
         found.setdefault(f"image(s) of {size[0]}x{size[1]} (e.g. {{}}) will be resized to "
-                         f"{image_size[1]}x{image_size[0]}", []).append(path)
+                         f"{_SIDE}x{_SIDE}", []).append(path)
 
 
-def check_image_folder(path: Path, splits=("train", "test"),
-                       image_size: tuple[int, int] = (24, 24)) -> ImageFolderReport:
+def check_image_folder(path: Path, splits=("train", "test")) -> ImageFolderReport:
     """``<split>/<class>/<image>`` checked for Keras: the classes, counts, and what Keras will
     convert or skip, or a :class:`DataError` naming the file and the fix."""
     try:
-        return _check_folder(Path(path), splits, image_size)
+        return _check_folder(Path(path), splits)
     except PermissionError as error:
         raise unreadable(error) from error
 
 
-def _check_folder(root: Path, splits, image_size) -> ImageFolderReport:
+def _check_folder(root: Path, splits) -> ImageFolderReport:
     listed = " and ".join(split + "/" for split in splits)
     if not root.is_dir():
         raise DataError(f"{root} is not a folder. Expected a folder holding {listed} with "
@@ -213,8 +212,8 @@ def _check_folder(root: Path, splits, image_size) -> ImageFolderReport:
                                 f"files). Add images of '{name}' or remove the folder from "
                                 f"every split.")
             for image in images:
-                _check_image(image, image_size, found)
+                _check_image(image, found)
             counts[split][name] = len(images)
     notes += [f"{len(files)} " + note.format(files[0].relative_to(root).as_posix())
               for note, files in sorted(found.items())]
-    return ImageFolderReport(root, list(counts[splits[0]]), counts, notes)
+    return ImageFolderReport(list(counts[splits[0]]), counts, notes)
