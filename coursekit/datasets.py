@@ -3,7 +3,6 @@ downloaded: each file checked by SHA-256 before it is parsed, then what it holds
 
 import gzip, hashlib, math, os, pickle, re, shutil, tarfile, tempfile, urllib.request, zlib
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -139,10 +138,8 @@ def _read_idx(path: Path) -> np.ndarray:
             if (size := math.prod(shape)) > _IDX_MAX_BYTES:
                 raise DataError(f"{path}: its header promises shape {shape}, {size:,} bytes, "
                                 f"more than any MNIST file holds ({_IDX_MAX_BYTES:,}). {fix}")
-            array, done = np.empty(size, np.uint8), 0
-            while done < size and (block := handle.read(min(1 << 20, size - done))):
-                array[done:done + len(block)] = np.frombuffer(block, np.uint8)
-                done += len(block)
+            array = np.empty(size, np.uint8)  # filled 1 MB at a time
+            done = sum(handle.readinto(array[at:at + (1 << 20)]) for at in range(0, size, 1 << 20))
             if done < size or handle.read(1):
                 raise DataError(f"{path}: header promises shape {shape} but the data size "
                                 f"differs{'' if done < size else ' (it inflates to more)'}. {fix}")
@@ -220,25 +217,22 @@ def _read_cifar10_archive(path: Path):
             (x_test.transpose(0, 2, 3, 1), y_test.reshape(-1, 1)))
 
 
-# What a dataset is, and for MNIST and Fashion-MNIST (same file names and sizes) a fingerprint:
-# non-zero pixels in the first 1,000 images: 18-20% for MNIST's digits, 49-50% for Fashion's
+# Images in the train and test splits. MNIST and Fashion-MNIST (same file names and sizes) differ
+# in non-zero pixels in the first 1,000 images: 18-20% for MNIST's digits, 49-50% for Fashion's
 # clothes (also over 100 or all images of either split); only Fashion has as many of each class.
+_COUNTS = {"mnist": (60_000, 10_000), "fashion_mnist": (60_000, 10_000),
+           "cifar10": (50_000, 10_000)}
 _FINGERPRINT_IMAGES, _NONZERO_SPLIT = 1_000, 1 / 3
-_EXPECTED = {name: SimpleNamespace(train=train, test=10_000, image=image, label=label,
-                                   fashion=fashion)
-             for name, train, image, label, fashion in (
-                 ("mnist", 60_000, (28, 28), (), False),
-                 ("fashion_mnist", 60_000, (28, 28), (), True),
-                 ("cifar10", 50_000, (32, 32, 3), (1,), None))}
 
 
 def _check_arrays(name: str, arrays, paths: list[Path], fix: str) -> None:
     """Refuse arrays that are not ``name``'s though their files (``paths``, in order) hash right."""
-    expected, title = _EXPECTED[name], DATASET_TITLES[name]
+    title, fashion = DATASET_TITLES[name], name == "fashion_mnist"
+    image, label = ((32, 32, 3), (1,)) if name == "cifar10" else ((28, 28), ())
     for split, count, (x, y), x_file, y_file in zip(
-            ("train", "test"), (expected.train, expected.test), arrays, paths[::2], paths[1::2]):
-        for file, array, shape, what in ((x_file, x, expected.image, "images"),
-                                         (y_file, y, expected.label, "labels")):
+            ("train", "test"), _COUNTS[name], arrays, paths[::2], paths[1::2]):
+        for file, array, shape, what in ((x_file, x, image, "images"),
+                                         (y_file, y, label, "labels")):
             if array.shape != (count, *shape):
                 hint = ("are the images and labels files swapped?" if array.ndim != 1 + len(shape)
                         else "is it from the other split or another dataset?")
@@ -247,17 +241,17 @@ def _check_arrays(name: str, arrays, paths: list[Path], fix: str) -> None:
         if int(y.max()) > 9:
             raise DataError(f"{y_file} holds the label {int(y.max())}; {title}'s labels are 0 to "
                             f"9. {fix}")
-        if expected.fashion is None:
+        if name == "cifar10":
             continue
         share = float(np.mean(x[:_FINGERPRINT_IMAGES] != 0))
-        if (share > _NONZERO_SPLIT) != expected.fashion:
+        if (share > _NONZERO_SPLIT) != fashion:
             looks = "Fashion-MNIST's clothes" if share > _NONZERO_SPLIT else "MNIST's digits"
             raise DataError(f"{x_file} does not hold {title}'s images: {share:.0%} of the pixels "
                             f"in its first images are not black, as in {looks} (MNIST's digits: "
                             f"about 19%; Fashion-MNIST's clothes: about 49%). {fix}")
         per_class = np.bincount(y.ravel(), minlength=10)
-        if bool((per_class == per_class[0]).all()) != expected.fashion:
-            raise DataError(f"{y_file} {'does not have' if expected.fashion else 'has'} exactly "
+        if bool((per_class == per_class[0]).all()) != fashion:
+            raise DataError(f"{y_file} {'does not have' if fashion else 'has'} exactly "
                             f"as many labels of each class, as Fashion-MNIST does: these are not "
                             f"{title}'s labels. {fix}")
 

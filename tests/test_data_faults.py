@@ -48,9 +48,7 @@ def tiny(tmp_path, monkeypatch) -> Path:
         (data / name).write_bytes(idx_bytes(array))
     write_manifest(data)
     monkeypatch.setenv("COURSE_DATA_DIR", str(data))
-    for name, train, test in (("mnist", 10, 4), ("cifar10", 10, 2)):
-        monkeypatch.setattr(datasets._EXPECTED[name], "train", train)
-        monkeypatch.setattr(datasets._EXPECTED[name], "test", test)
+    monkeypatch.setattr(datasets, "_COUNTS", {"mnist": (10, 4), "cifar10": (10, 2)})
     monkeypatch.setattr(datasets, "_MNIST_BASE_URL", (data / "mnist").as_uri() + "/")
     for name in IDX:
         monkeypatch.setitem(datasets._OFFICIAL_SHA256, f"fashion-mnist/{name}",
