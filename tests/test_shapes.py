@@ -23,8 +23,7 @@ def contents(path, pattern="*.png") -> dict[str, bytes]:
     return {p.relative_to(path.parent).as_posix(): p.read_bytes() for p in files if p.is_file()}
 
 
-@pytest.mark.parametrize("make, outputs", [
-    (lambda data: make_shapes.main(["--out", str(data)]), list(SHAPES)),
+@pytest.mark.parametrize("make, outputs", [(make_shapes.main, list(SHAPES)),
     (make_my_digit.main, ["my_digit.png"]), (make_sample_images.main, ["samples"])],
     ids=["make_shapes", "make_my_digit", "make_sample_images"])
 def test_generator_reproduces_the_committed_files_bit_for_bit(tmp_path, make, outputs):

@@ -1,6 +1,6 @@
 """Draw lesson 08's hand-drawn-style shapes (circle / rectangle / triangle).
 
-    python tools/make_shapes.py [--out DIR]   # data/shapes, shapes_other_style, shapes_pencil
+    python tools/make_shapes.py   # rewrites data/shapes, shapes_other_style and shapes_pencil
 
 The tutorial's 60 drawings cannot be redistributed, so the course draws its own as people do
 with a mouse or a pen: wobbly strokes that do not quite close, drawn 4x larger and averaged
@@ -11,10 +11,8 @@ image is seeded from (SEED, style, shape, split, index): the same bytes on every
 changing one set leaves the others as they were.
 """
 
-import argparse
 import hashlib
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -132,8 +130,8 @@ def _placing(rng, style: str, shape: str) -> tuple[np.ndarray, np.ndarray, float
 
 def draw(style: str, shape: str, split: str, index: int) -> Image.Image:
     """One 24x24 RGBA drawing, the same for the same arguments on every run."""
-    key = [SEED, list(STYLES).index(style), CLASSES.index(shape), ("train", "test").index(split), index]
-    rng = np.random.default_rng(key)
+    rng = np.random.default_rng([SEED, list(STYLES).index(style), CLASSES.index(shape),
+                                 ("train", "test").index(split), index])
     strokes = (circle_strokes(rng, style) if shape == "circle"
                else polygon_strokes(rng, style, shape))
     matrix, centre, width = _placing(rng, style, shape)
@@ -153,16 +151,12 @@ def draw(style: str, shape: str, split: str, index: int) -> Image.Image:
     return Image.merge("RGBA", (small, small, small, Image.new("L", small.size, 255)))
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=COURSE_ROOT / "data",
-                        help="folder to write shapes/, shapes_other_style/ and shapes_pencil/ into")
-    root = parser.parse_args(argv).out
+def main(data: Path = COURSE_ROOT / "data") -> None:
     for style, look in STYLES.items():
         folder, written = look["folder"], []
         for split, count in look["splits"].items():
             for shape in CLASSES:
-                out = root / folder / split / shape
+                out = data / folder / split / shape
                 out.mkdir(parents=True, exist_ok=True)
                 for old in out.glob("*.png"):
                     old.unlink()
@@ -174,4 +168,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()
