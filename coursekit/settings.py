@@ -25,11 +25,9 @@ def check_environment(environ=os.environ) -> None:
 
 
 def data_dir_setting() -> Path | None:
-    """The folder ``COURSE_DATA_DIR`` names, checked, or None: download the official files.
-
-    A relative path is taken from the current folder, or from the course's folder when it
-    exists only there (a notebook runs in ``notebooks/``).
-    """
+    """The folder ``COURSE_DATA_DIR`` names, checked, or None (download the official files);
+    a relative one is taken from the current folder, or from the course's folder when it
+    exists only there (a notebook runs in ``notebooks/``)."""
     check_environment()
     value = os.environ.get(DATA_ENV, "").strip()
     if not value:

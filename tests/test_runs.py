@@ -182,7 +182,6 @@ FIELDS_LESSON = [("p", "EPOCHS = 5"), "accuracy = 0.25 * EPOCHS",
 def test_a_run_fills_the_prose_and_hides_its_own_cells(tmp_path):
     path = lesson(tmp_path, *FIELDS_LESSON, meta={"quick": {"EPOCHS": 2}, "results": {
         "B1": {"test_accuracy": "accuracy", "test_loss": "0.5", "epochs": "EPOCHS"}}})
-    (tmp_path / "out").mkdir()
     finished, report, _ = run_notebooks.execute(path, quick=False, figures=tmp_path / "out")
     assert "We reach 125% after 5 epochs." in notebook.FIELD.sub(r"\2", finished.cells[2].source)
     assert report["results"]["B1"]["test_accuracy"] == 1.25

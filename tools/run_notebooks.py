@@ -105,7 +105,7 @@ def land(path: Path, nb, staging: Path, results: dict, times: dict | None = None
     """Put a finished notebook's files in place together, or none of them: each is first
     written in full beside its target (``.part-`` name), and a failure there (a full disk)
     removes them all; then the renames, which need no space, happen with Ctrl-C held off."""
-    contents = {FIGURES / p.name: p.read_bytes() for p in sorted(staging.glob("*.png")) if p.is_file()}
+    contents = {FIGURES / p.name: p.read_bytes() for p in sorted(staging.glob("*.png"))}
     if times:  # merged into the other notebooks' times
         try:
             recorded = json.loads(times_file.read_text(encoding="utf-8")) if times_file.exists() else {}
