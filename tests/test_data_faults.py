@@ -22,13 +22,11 @@ LABELS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 8]  # never as many of each class: MNIST's,
 
 @pytest.fixture(autouse=True)
 def nothing_in_the_course_changes():
-    """No fault writes a file in figures/, data/, my-outputs/, or README.md."""
-    def state():
-        return ([file_stats(REPO / name) for name in ("figures", "data", "my-outputs")],
-                (REPO / "README.md").stat().st_mtime_ns)
-    before = state()
+    """No fault writes a file in figures/, data/ or my-outputs/."""
+    folders = [REPO / name for name in ("figures", "data", "my-outputs")]
+    before = list(map(file_stats, folders))
     yield
-    assert state() == before, "a fault wrote into figures/, data/, my-outputs/ or README.md"
+    assert list(map(file_stats, folders)) == before, "a fault wrote into the course's folders"
 
 
 def digits(count, lit=0.2):
@@ -106,7 +104,6 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
     (Y_TEST, idx_bytes([5, 6, 7, 10]), r"holds the label 10; MNIST's labels are 0 to 9"),
     (X_TRAIN, idx_bytes(digits(10, lit=0.6)), r"does not hold MNIST's images"),
     (Y_TRAIN, idx_bytes(range(10)), r"has exactly as many labels of each class, as Fashion-MNIST"),
-    pytest.param(Y_TRAIN, real(Y_TEST), rf"is mnist/{IDX[3]} \(its SHA-256 is", marks=SHARED),
     pytest.param(X_TRAIN, real(FASHION), rf"is fashion-mnist/{IDX[0]} \(its SHA", marks=SHARED),
     pytest.param(X_TRAIN, real(FASHION, 10), r"not hold MNIST's images: \d\d% .* in Fashion",
                  marks=SHARED),  # re-packed, so that no publisher's hash matches
@@ -122,11 +119,10 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
     (X_TRAIN, gzip.compress(bytes([0, 0, 8, 3]) + struct.pack(">3I", 10**6, 28, 28)),
      r"promises shape \(1000000, 28, 28\), 784,000,000 bytes, more than any MNIST file"),
     # SHA256SUMS as no shell writes it
-    ("SHA256SUMS", plus("d41d8cd98f00b204e9800998ecf8427e  mnist/x"), r"line 5: .*32 hex.*an MD5"),
+    ("SHA256SUMS", plus("d41d8cd98f00b204e9800998ecf8427e  mnist/x"), r"32 hex .* has 64 \(an MD5"),
     ("SHA256SUMS", plus("a" * 40 + "  mnist/x"), r"line 5: .*40 hex digits.*a SHA-1"),
     ("SHA256SUMS", plus("a" * 64), r"line 5: .*the hash is followed by no file name"),
     ("SHA256SUMS", plus("mnist/x.gz: OK"), r"line 5: .*expected '<sha256>  <folder>/<file>'"),
-    ("SHA256SUMS", plus("a" * 63 + "  mnist/x"), r"line 5: .*63 hex digits, a SHA-256 has 64"),
     ("SHA256SUMS", plus("a" * 64 + "  mnist/x copied from the USB stick"), r"more than one word"),
     ("SHA256SUMS", plus("a" * 64 + "  ../mnist/x"), r"line 5: .*the path leaves the data folder"),
     ("SHA256SUMS", plus("a" * 64 + "  /data/mnist/x"), r"line 5: .*the path leaves the data"),
@@ -145,7 +141,7 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
        r"refusing to build an array of shape \(2147483648,\)") for call in (  # 2 GB from bytes
         (np._core.multiarray._reconstruct, (np.ndarray, (1 << 31,), b"B")),
         (np.ndarray, ((1 << 31,), "u1")))],
-    (CIFAR, cifar_bytes(dict.fromkeys(["data_batch_1", "data_batch_2"], SAME)), "_2 holds the same"),
+    (CIFAR, cifar_bytes({"data_batch_1": SAME, "data_batch_2": SAME}), "_2 holds the same"),
     (CIFAR, cifar_bytes({"data_batch_3": batch(np.full((2, 3072), 128, np.uint8))}),
      r"the pixels of cifar-10-batches-py/data_batch_3 average 128 with a spread of 0"),
     (CIFAR, cifar_bytes({"data_batch_4": bytes(33 << 20)}), r"data_batch_4 \(34,603,008 bytes"),
@@ -259,16 +255,15 @@ def test_an_unreadable_file_or_folder_is_named_with_the_fix(tiny, shapes, monkey
         coursekit.check_image_folder(shapes) if "drawing" in name else coursekit.load_data("mnist")
 
 
-def png(size=24, broken=b"", text=b"", pixels=True) -> bytes:
-    """A white PNG, with a text chunk if ``text``, the chunk ``broken`` with a wrong checksum,
-    and no pixels unless ``pixels`` (a header check must not need them)."""
-    chunks = [(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)), (b"tEXt", text),
+def png(size=24, broken=b"", pixels=True) -> bytes:
+    """A white PNG, the chunk ``broken`` with a wrong checksum, and no pixels unless ``pixels``
+    (a header check must not need them)."""
+    chunks = [(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)),
               (b"IDAT", zlib.compress((b"\0" + b"\xff" * 3 * size) * size if pixels else b"")),
               (b"IEND", b"")]
     return b"\x89PNG\r\n\x1a\n" + b"".join(
         struct.pack(">I", len(data)) + kind + data
-        + struct.pack(">I", zlib.crc32(kind + data) ^ (kind == broken))
-        for kind, data in chunks if data or kind != b"tEXt")
+        + struct.pack(">I", zlib.crc32(kind + data) ^ (kind == broken)) for kind, data in chunks)
 
 
 def saved(image, fmt, **options) -> bytes:
@@ -300,21 +295,16 @@ APART = r"which TensorFlow .* and Pillow .* read differently"
 
 @pytest.mark.parametrize("name, data, problem", [
     ("circle/2.png", png(broken=b"IDAT"), r"damaged image \(TensorFlow.* cannot decode it: Inv"),
-    ("square/2.png", png(text=b"Title\x00x", broken=b"tEXt"), r"not an image Pillow .*checksum"),
     ("circle/._1.png", b"\x00\x05\x16\x07", rf"{HIDDEN} .*-name '\._\*' -delete"),
     ("circle/.ipynb_checkpoints/1.png", png(), HIDDEN),
     ("circle/.secret.PNG", png(), HIDDEN),
-    ("square/scan.png", png(8000, pixels=False), r"too large an image \(8000x8000 pixels\).*5000x"),
-    ("square/scan.png", png(14000, pixels=False), r"too large an image \(Image size \(196000"),
+    ("square/scan.png", png(14000, pixels=False), r"too large an image \(Image size \(196.*5000x"),
     ("square/see-through.gif", saved(drawing(), "GIF", transparency=0),  # TensorFlow: all black
      rf"has transparent pixels, {APART} \(Keras drops the alpha.*Flatten it onto a white"),
     ("square/deep.png", saved(Image.fromarray(np.full((24, 24), 40_000, np.uint16)), "PNG"),
      rf"is a 16-bit PNG, {APART} .*Save it as 8-bit PNG"),
     ("square/palette.bmp", saved(drawing(), "BMP"),  # TensorFlow ignores a BMP's palette
      r"is a BMP image \(mode P\) that TensorFlow .* decode to different pixels\. Save it"),
-    ("square/moving.gif", saved(drawing(), "GIF", save_all=True,
-                                append_images=[drawing().rotate(90)]),
-     r"is an animated GIF: Keras would train on its first frame only.*Save a still PNG"),
     # a layout Keras reads otherwise than lesson 08 (the first class crashed it)
     ("circle/batch1/1.png", png(), r"sits in a subfolder of the class folder .*circle: .*Expected"),
     ("square/batch1/1.png", png(), r"sits in a subfolder of the class folder .*square: .*move"),
@@ -331,12 +321,11 @@ def test_a_faulty_image_or_layout_is_named_with_the_fix(shapes, name, data, prob
         coursekit.check_image_folder(shapes)
 
 
-def test_keras_counts_hidden_image_files_and_skips_others(shapes):
-    """Why the check refuses ._x.png: Keras 3 lists it as a drawing; .DS_Store it skips."""
+def test_keras_counts_hidden_image_files(shapes):
+    """Why the check refuses ._x.png: Keras 3 lists it as a drawing."""
     import keras
 
     (shapes / "train" / "circle" / "._1.png").write_bytes(b"\x00\x05\x16\x07")
-    (shapes / "train" / "circle" / ".DS_Store").write_bytes(b"\x00")
     found = keras.utils.image_dataset_from_directory(shapes / "train", image_size=(24, 24))
     assert sorted(Path(p).name for p in found.file_paths) == ["._1.png", "1.png", "1.png"]
 
@@ -362,16 +351,18 @@ print(int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).gr
 @pytest.mark.parametrize("file, data, message, most_mb", [  # the issue: 2.1, 6 and 2.9 GB
     # a header promising 10 images, then 256 MB more
     (f"data/{X_TRAIN}", lambda: idx_bytes(digits(10)) + gzip.compress(bytes(1 << 20), 1) * 256,
-     f"{IDX[0]}: header promises shape (10, 28, 28) but the data size differs (it inflates", 120),
-    ("drawings/train/circle/0_big.png", lambda: saved(Image.new("RGBA", (8000, 8000)), "PNG",
-                                                      compress_level=1), "big.png is too", 300),
-    ("drawings/train/circle/0_moving.gif", many_frames, "0_moving.gif is an animated GIF", 300),
+     rf"{IDX[0]}: header promises shape \(10, 28, 28\) but .* \(it inflates to more\)", 120),
+    ("drawings/train/circle/0_big.png",
+     lambda: saved(Image.new("RGBA", (8000, 8000)), "PNG", compress_level=1),
+     r"0_big\.png is too large an image \(8000x8000 pixels\).*at most 5000x5000", 300),
+    ("drawings/train/circle/0_moving.gif", many_frames,
+     r"0_moving\.gif is an animated GIF: Keras would train on its first frame.*still PNG", 300),
 ])
 def test_a_costly_file_is_refused_in_little_memory(tiny, shapes, file, data, message, most_mb):
     (tiny.parent / file).write_bytes(data())
     write_manifest(tiny)
-    call = "load_data('mnist')" if file.startswith("data/") else f"check_image_folder({str(shapes)!r})"
+    call = f"check_image_folder({str(shapes)!r})" if "drawings" in file else "load_data('mnist')"
     done = subprocess.run([sys.executable, "-c", MEASURE, "coursekit." + call],
                           capture_output=True, text=True, check=True)
     said, peak_mb = done.stdout.strip().rsplit("\n", 1)
-    assert message in said and int(peak_mb) < most_mb, f"peak {peak_mb} MB: {said}"
+    assert re.search(message, said) and int(peak_mb) < most_mb, f"peak {peak_mb} MB: {said}"
