@@ -35,18 +35,15 @@ def stale_files(repo: Path = COURSE_ROOT, slug: str = REPOSITORY, write: bool = 
     def pointed(text: str) -> str:
         return REPOSITORY_URL.sub(lambda m: m.group("host") + slug, text)
 
-    def setup(text: str) -> str:
-        return SETUP_VERSION.sub(f"/archive/v{version}.tar.gz", pointed(text))
-
     stale = []
     for path in sorted((repo / "notebooks").glob("[0-9]*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        changed = False
-        for cell_type, wanted in (("markdown", pointed), ("code", setup)):
-            cell = next(cell for cell in nb.cells if cell.cell_type == cell_type)
-            if wanted(cell.source) != cell.source:
-                cell.source, changed = wanted(cell.source), True
-        if changed:
+        badge = next(cell for cell in nb.cells if cell.cell_type == "markdown")
+        setup = next(cell for cell in nb.cells if cell.cell_type == "code")
+        before = badge.source, setup.source
+        badge.source = pointed(badge.source)
+        setup.source = SETUP_VERSION.sub(f"/archive/v{version}.tar.gz", pointed(setup.source))
+        if (badge.source, setup.source) != before:
             stale.append(path)
             if write:
                 nbformat.write(nb, path)
@@ -59,7 +56,7 @@ def stale_files(repo: Path = COURSE_ROOT, slug: str = REPOSITORY, write: bool = 
     return stale
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report, do not write")
     check = parser.parse_args(argv).check
@@ -67,10 +64,8 @@ def main(argv=None) -> int:
         print(f"{path.relative_to(COURSE_ROOT).as_posix()} "
               f"{'does not point at' if check else 'now points at'} {REPOSITORY} v{__version__}")
     if check and stale:
-        print("Run `python -m tools.set_repository` to rewrite them.")
-        return 1
-    return 0
+        sys.exit("Run `python -m tools.set_repository` to rewrite them.")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
