@@ -34,14 +34,15 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     settings = dict(args.settings)
     lessons = sorted({model.lesson for model in FLOOR_MODELS.values()})
+    paths = args.notebooks or [COURSE_ROOT / "notebooks" / lesson for lesson in lessons]
     try:
-        for path in [p.resolve() for p in args.notebooks] or [COURSE_ROOT / "notebooks" / n for n in lessons]:
+        for path in map(Path.resolve, paths):
             runs: dict[str, list[dict]] = {}
             for seed in args.seeds:
                 start = time.perf_counter()
                 with tempfile.TemporaryDirectory(prefix="course-seed-") as out:
-                    _, report, _ = run_notebooks.execute(path, parameters={**settings, "SEED": seed},
-                                                         figures=Path(out), solutions=False)
+                    report = run_notebooks.execute(path, parameters={**settings, "SEED": seed},
+                                                   figures=Path(out), solutions=False)[1]
                 for model_id, entry in report["results"].items():
                     if model_id in FLOOR_MODELS:
                         runs.setdefault(model_id, []).append(entry)

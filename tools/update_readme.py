@@ -1,9 +1,7 @@
-"""Regenerate the README's results and times tables from the figures/ files.
+"""Regenerate the README's results and times tables from the figures/ files, each between its
+markers (``<!-- results:start -->`` ... ``<!-- results:end -->``); nothing else is touched.
 
     python -m tools.update_readme [--check]   (--check: exit 1 if README.md is out of date)
-
-Each table sits between its markers (``<!-- results:start -->`` ... ``<!-- results:end -->``,
-``<!-- times:start -->`` ... ``<!-- times:end -->``); nothing outside them is touched.
 """
 
 import argparse, json, sys
@@ -27,18 +25,18 @@ REBUILD_NOTE = ("measured on the offline rebuild of CIFAR-10 (55,000 of its imag
 
 def across_seeds(entry: dict | None) -> str:
     """'mean ± sd (n seeds)' of a model's test accuracy over `make seeds`, or a dash."""
-    return f"{entry['mean']:.4f} ± {entry['sd']:.4f} ({len(entry['seeds'])} seeds)" if entry else "-"
+    return (f"{entry['mean']:.4f} ± {entry['sd']:.4f} ({len(entry['seeds'])} seeds)" if entry
+            else "-")
 
 
 def render(results: dict, seeds: dict) -> str:
-    """The results table, models in the order of their ids' letter and number (B2 before B10)."""
+    """The results table, models in course.toml's order."""
     lines = ["| Model | Architecture | Dataset | Tutorial reported | Ours: test accuracy "
              "| Across seeds: mean ± sd | Epochs | Batch | Training time (2-core CPU) |",
              "|---|---|---|---|---|---|---|---|---|"]
     rebuilt = False
-    order = lambda model_id: (model_id[0], int("".join(filter(str.isdigit, model_id)) or 0), model_id)
-    for model_id in sorted(results, key=order):
-        entry, model = results[model_id], facts.model(model_id)
+    for model in sorted(map(facts.model, results), key=list(facts.MODELS.values()).index):
+        model_id, entry = model.id, results[model.id]
         dataset = facts.DATASET_TITLES.get(model.dataset, model.dataset)
         if "rebuild" in entry.get("data_source", ""):
             rebuilt, dataset = True, dataset + " [1]"
@@ -54,13 +52,14 @@ def render(results: dict, seeds: dict) -> str:
 
 def render_times(times: dict, float32: dict) -> str:
     """Per lesson: reading time of its prose (200 words a minute) and its full run's time."""
-    lines = ["| Lesson | Reading | Running (bfloat16 CPU) | Running in float32 |", "|---|---|---|---|"]
+    lines = ["| Lesson | Reading | Running (bfloat16 CPU) | Running in float32 |",
+             "|---|---|---|---|"]
     for path in sorted((COURSE_ROOT / "notebooks").glob("[0-9]*.ipynb")):
-        cells = nbformat.read(path, as_version=4).cells
-        words = sum(len(FIELD.sub(r"\2", c.source).split()) for c in cells if c.cell_type == "markdown")
+        markdown = [c.source for c in nbformat.read(path, 4).cells if c.cell_type == "markdown"]
+        words = sum(len(FIELD.sub(r"\2", source).split()) for source in markdown)
         run = [f"{table[path.name] / 60:.1f} min" if path.name in table else "-"
                for table in (times, float32)]
-        lines.append(f"| {path.stem[:2]} | {max(1, round(words / 200))} min | {run[0]} | {run[1]} |")
+        lines.append(f"| {path.stem[:2]} | {max(1, round(words / 200))} min | {' | '.join(run)} |")
     return "\n".join(lines) + "\n"
 
 
