@@ -42,21 +42,6 @@ def training_work(entry: dict) -> float:  # GFLOP per image x images x epochs, o
     return entry.get("train_gflop_per_sample", 0) * entry.get("train_samples", 0) * entry["epochs"]
 
 
-def distance_to_peak(results: dict, peak: float) -> str:
-    """What 100% of the float32 rate would take, and the bound the models below half that
-    rate set: even if every other model trained in no time, their seconds remain."""
-    work = {model_id: training_work(entry) for model_id, entry in sorted(results.items())}
-    slow = [model_id for model_id, gflop in work.items()
-            if gflop and gflop / results[model_id]["train_seconds"] < peak / 2]
-    slow_seconds, total = sum(results[m]["train_seconds"] for m in slow), sum(work.values())
-    text = f"At 100% of the float32 rate this training work would take {total / peak:.0f} s."
-    if slow:
-        text += (f" The models below half that rate ({', '.join(slow)}) took {slow_seconds:.0f} s "
-                 f"on their own: even if every other model trained in no time, the course would "
-                 f"reach at most {100 * total / slow_seconds / peak:.0f}% of the rate.")
-    return text
-
-
 def time_quick_suite() -> float:
     start = time.perf_counter()
     suite = subprocess.run([sys.executable, "-m", "pytest", "-q", "notebooks"], cwd=COURSE_ROOT)
@@ -100,10 +85,17 @@ def report(results: dict, seeds: dict, notebook_times: dict, float32: dict,
                          f"{seconds:.1f}", f"{work / seconds:.1f}" if work else "", percent(peak),
                          percent(own_peak), f"{entry['test_accuracy']:.4f}",
                          across_seeds(spread) + floor))
-    total_work = sum(training_work(entry) for entry in results.values())
-    total_seconds = sum(entry["train_seconds"] for entry in results.values()
-                        if training_work(entry))
+    trained = {model_id: entry for model_id, entry in sorted(results.items())
+               if training_work(entry)}
+    total_work = sum(map(training_work, trained.values()))
+    total_seconds = sum(entry["train_seconds"] for entry in trained.values())
     overall = total_work / total_seconds
+    slow = {model_id: entry["train_seconds"] for model_id, entry in trained.items()
+            if training_work(entry) / entry["train_seconds"] < peak / 2}
+    bound = (f" The models below half that rate ({', '.join(slow)}) took {sum(slow.values()):.0f} "
+             f"s on their own: even if every other model trained in no time, the course would "
+             f"reach at most {100 * total_work / sum(slow.values()) / peak:.0f}% of the rate."
+             if slow else "")
     lines += [row("**all**", "", "", "", f"**{total_work:,.0f}**", f"**{total_seconds:.0f}**",
                   f"**{overall:.1f}**", f"**{100 * overall / peak:.0f}%**", "", "", ""), "",
               "Training work is GFLOP per image (the multiply-adds of Conv2D and Dense layers, x3 "
@@ -111,15 +103,16 @@ def report(results: dict, seeds: dict, notebook_times: dict, float32: dict,
               "included); bfloat16 models can pass 100% of the float32 rate. Small models stay far "
               "below either rate: their layers are too small to keep the matrix units busy, and "
               "dropout, the optimizer's updates, augmentation and validation count no FLOPs here.",
-              "", distance_to_peak(results, peak), "",
+              "", f"At 100% of the float32 rate this training work would take "
+                  f"{total_work / peak:.0f} s.{bound}", "",
               "## Whole notebooks (wall time, kernel start-up included)", "",
               "| Notebook | Full run (s) | In float32, as on a laptop without bfloat16 units (s) |",
               "|---|---|---|"]
     lines += [row(name, f"{seconds:.0f}", f"{float32.get(name, float('nan')):.0f}")
               for name, seconds in notebook_times.items()]
-    full, slow = sum(notebook_times.values()), sum(float32.values())
+    full, in_float32 = sum(notebook_times.values()), sum(float32.values())
     lines.append(row(f"**all {len(notebook_times)}**", f"**{full:.0f}** ({full / 60:.1f} min)",
-                     f"**{slow:.0f}** ({slow / 60:.1f} min)"))
+                     f"**{in_float32:.0f}** ({in_float32 / 60:.1f} min)"))
     if quick_seconds is not None:
         lines += ["", f"Quick test suite over the notebooks (`pytest notebooks`, quick mode): "
                       f"**{quick_seconds:.0f} s** ({quick_seconds / 60:.1f} min)."]
