@@ -21,16 +21,11 @@ def test_every_link_to_the_repository_follows_course_toml():
         "run `python -m tools.set_repository` after changing the slug in course.toml")
 
 
-@pytest.fixture
-def lesson(tmp_path):
-    """Lesson 03 in a copy of the course's notebooks/ and site/."""
+def test_moving_the_repository_or_a_new_version_is_one_command(tmp_path):
     shutil.copytree(REPO / "notebooks", tmp_path / "notebooks",
                     ignore=shutil.ignore_patterns("*.py", ".ipynb_checkpoints"))
     shutil.copytree(REPO / "site", tmp_path / "site")
-    return tmp_path / "notebooks" / "03_mnist_first_cnn.ipynb"
-
-
-def test_moving_the_repository_or_a_new_version_is_one_command(lesson, tmp_path):
+    lesson = tmp_path / "notebooks" / "03_mnist_first_cnn.ipynb"
     markdown = lambda: [c.source for c in nbformat.read(lesson, 4).cells
                         if c.cell_type == "markdown"]
     other_links, setup = markdown()[1:], setup_cell(lesson)
