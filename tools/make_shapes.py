@@ -43,10 +43,8 @@ STYLES = {
 def _wobble(rng, n: int, amplitude: float, waves: int = 3) -> np.ndarray:
     """A smooth random offset along a stroke of n points: a hand that is not quite steady."""
     t = np.linspace(0.0, 1.0, n)
-    out = np.zeros(n)
-    for k in range(1, waves + 1):
-        out += rng.normal(0, amplitude / k) * np.sin(2 * np.pi * k * t + rng.uniform(0, 2 * np.pi))
-    return out
+    return sum(rng.normal(0, amplitude / k) * np.sin(2 * np.pi * k * t + rng.uniform(0, 2 * np.pi))
+               for k in range(1, waves + 1))
 
 
 def _polyline(corners: np.ndarray, rng, wobble: float, points_per_side: int = 24) -> np.ndarray:
@@ -99,8 +97,7 @@ def polygon_strokes(rng, style: str, shape: str) -> list[np.ndarray]:
         end = corners[0] + (corners[1] - corners[0]) * rng.uniform(-0.08, 0.12)
         return [_polyline(np.vstack([corners, end]), rng, 0.04)]
     strokes = []  # each side its own stroke, overshooting or missing the corners
-    for i in range(len(corners)):
-        a, b = corners[i], corners[(i + 1) % len(corners)]
+    for a, b in zip(corners, np.roll(corners, -1, axis=0)):
         a = a + (a - b) * rng.uniform(-0.06, 0.12)
         b = b + (b - a) * rng.uniform(-0.06, 0.12)
         strokes.append(_polyline(np.stack([a, b]), rng, 0.07))
