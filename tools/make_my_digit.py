@@ -52,7 +52,6 @@ def main(data: Path = COURSE_ROOT / "data") -> None:
         for s in range(steps + 1):
             x, y = xa + (xb - xa) * s / steps, ya + (yb - ya) * s / steps
             draw.ellipse([x - BRUSH, y - BRUSH, x + BRUSH, y + BRUSH], fill=INK)
-    output.parent.mkdir(parents=True, exist_ok=True)
     page.save(output, format="PNG", optimize=True)
     print(f"wrote {output} ({WIDTH}x{HEIGHT})")
 
