@@ -30,7 +30,7 @@ def test_generator_reproduces_the_committed_files_bit_for_bit(tmp_path, make, ou
     make(tmp_path)
     for name in outputs:
         made, committed = contents(tmp_path / name), contents(DATA / name)
-        changed = sorted(n for n in made.keys() | committed.keys() if made.get(n) != committed.get(n))
+        changed = sorted(n for n in made | committed if made.get(n) != committed.get(n))
         assert not changed, f"{name}: {len(changed)} files differ, e.g. {changed[:3]}"
 
 
@@ -73,7 +73,8 @@ def folder(tmp_path):
     ("unzipped", lambda f: shutil.copytree(f, f.parent / "unzipped/handwriting_shape"),
      r"extra folder: use .*handwriting_shape"),
     ("drawings", lambda f: png(f / "train/loose.png"), r"holds images directly \(loose.png"),
-    ("drawings", lambda f: (f / "test/triangle").rename(f / "test/triangles"), "same class folders"),
+    ("drawings", lambda f: (f / "test/triangle").rename(f / "test/triangles"),
+     "same class folders"),
     ("drawings", lambda f: [p.unlink() for p in (f / "train/rectangle").iterdir()],
      "train/rectangle is empty"),
     ("drawings", lambda f: (f / "train/circle/notes.png").write_text("my circles"),
