@@ -22,9 +22,8 @@ from coursekit.facts import REPOSITORY
 from coursekit.paths import COURSE_ROOT
 
 # owner/name after a host that serves this repository
-REPOSITORY_URL = re.compile(
-    r"(?P<host>https://(?:github\.com|raw\.githubusercontent\.com"
-    r"|colab\.research\.google\.com/github)/)(?P<slug>[\w.-]+/[\w.-]+)")
+REPOSITORY_URL = re.compile(r"(?P<host>https://(?:github\.com|raw\.githubusercontent\.com|"
+                            r"colab\.research\.google\.com/github)/)(?P<slug>[\w.-]+/[\w.-]+)")
 SETUP_VERSION = re.compile(r"/archive/v[^/\"\s]+\.tar\.gz")
 
 
