@@ -329,8 +329,7 @@ def load_data(name: str):
         except PermissionError as error:
             raise unreadable(error) from error
         source += f" ({DATA_ENV})"
-    (x_train, _), (x_test, _) = arrays
     _LOADED_FROM[name] = source
-    print(f"{DATASET_TITLES[name]}: {len(x_train):,} training and {len(x_test):,} test images "
-          f"from {source}.")
+    print(f"{DATASET_TITLES[name]}: {len(arrays[0][0]):,} training and {len(arrays[1][0]):,} test "
+          f"images from {source}.")
     return arrays
