@@ -9,6 +9,7 @@ from .errors import CourseError, DataError
 from .paths import COURSE_ROOT
 
 RESULTS_FILE = "results.json"
+FLOAT32_SECONDS = COURSE_ROOT / "figures" / "train_seconds_float32.json"  # tools.bench --float32
 
 
 def read_results(path: Path) -> dict:
@@ -83,3 +84,13 @@ def across_seeds(model_id: str) -> dict:
     if entry is None:
         raise CourseError(f"figures/seeds.json has no entry for {model_id}: run `make seeds`.")
     return entry
+
+
+def float32_train_seconds(model_id: str) -> float:
+    """The model's training seconds with every layer in float32, as on a laptop without
+    bfloat16 units (``python -m tools.bench --float32``); a lesson's prose reads it."""
+    entry = read_results(FLOAT32_SECONDS).get(model_id)
+    if entry is None:
+        raise CourseError(f"{FLOAT32_SECONDS.name} has no entry for {model_id}: run "
+                          f"`python -m tools.bench --float32` on its lesson.")
+    return entry["train_seconds"]

@@ -129,6 +129,27 @@ def test_only_a_full_run_that_meets_its_floors_lands_its_files(repo_copy, monkey
     assert not list(repo_copy.rglob("*.part-*"))
 
 
+def test_bench_float32_stores_only_the_lessons_and_models_times(repo_copy, monkeypatch):
+    from coursekit import results
+    from tools import bench
+    asked, seconds_file = {}, repo_copy / "figures" / "train_seconds_float32.json"
+
+    def execute(path, figures, **options):
+        asked.update(options)
+        return None, {"results": {"B1": {**ENTRY, "train_seconds": 3.5}}}, 7.04
+
+    monkeypatch.setattr(run_notebooks, "execute", execute)
+    monkeypatch.setattr(bench, "FIGURES", repo_copy / "figures")
+    for module in (bench, results):
+        monkeypatch.setattr(module, "FLOAT32_SECONDS", seconds_file)
+    assert bench.main(["--float32", str(lesson(repo_copy, "1"))]) == 0
+    assert asked == {"precision": "float32"}
+    times = json.loads((repo_copy / "figures" / "notebook_times_float32.json").read_text())
+    assert times == {"lesson.ipynb": 7.0} and results.float32_train_seconds("B1") == 3.5
+    with pytest.raises(CourseError, match=r"no entry for B2: run `python -m tools.bench --float32`"):
+        results.float32_train_seconds("B2")
+
+
 @pytest.mark.parametrize("fault, message", [
     ("disk full", r"writing .* failed \(No space left on device\), so nothing was replaced"),
     ("damaged results", r"results\.json holds git merge-conflict markers"),

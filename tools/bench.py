@@ -1,18 +1,22 @@
 """Benchmark the course on this machine and write figures/benchmark.md.
 
     python -m tools.bench [--skip-full] [--skip-quick]
+    python -m tools.bench --float32 NOTEBOOK ...   # only time these lessons in float32
 
 Runs every notebook in full (as `make run` does) and again in float32 (as on a laptop without
 bfloat16 units), times the quick test suite, and reports each model's training throughput
 against the float32 and bfloat16 matmul rates, measured before and after the notebooks.
+The float32 runs store each lesson's time and each model's training seconds (which lesson 03
+quotes beside its bfloat16 time through ``coursekit.results.float32_train_seconds``).
 """
 
-import argparse, json, os, platform, subprocess, sys, time, timeit
+import argparse, json, os, platform, subprocess, sys, tempfile, time, timeit
+from pathlib import Path
 
 from coursekit import facts
 from coursekit.errors import CourseError
 from coursekit.paths import COURSE_ROOT
-from coursekit.results import read_results
+from coursekit.results import FLOAT32_SECONDS, read_results
 from tools.update_readme import across_seeds
 
 DTYPES = ("float32", "bfloat16")
@@ -119,11 +123,33 @@ def report(results: dict, seeds: dict, notebook_times: dict, float32: dict,
     return "\n".join(lines) + "\n"
 
 
+def time_in_float32(paths: list) -> int:
+    """Run lessons with every model in float32, as on a laptop without bfloat16 units; merge
+    their times into figures/notebook_times_float32.json and FLOAT32_SECONDS."""
+    from tools import run_notebooks
+    lessons_file = FIGURES / "notebook_times_float32.json"
+    lessons = json.loads(lessons_file.read_text()) if lessons_file.is_file() else {}
+    models = read_results(FLOAT32_SECONDS)
+    for path in paths:
+        with tempfile.TemporaryDirectory(prefix="course-float32-") as out:
+            _, report, seconds = run_notebooks.execute(path, figures=Path(out), precision="float32")
+        lessons[path.name] = round(seconds, 1)
+        models.update({model: {"train_seconds": entry["train_seconds"]}
+                       for model, entry in report["results"].items()})
+        for file, times in ((lessons_file, lessons), (FLOAT32_SECONDS, models)):
+            file.write_text(json.dumps(dict(sorted(times.items())), indent=2) + "\n")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-full", action="store_true", help="reuse `make run`'s times")
     parser.add_argument("--skip-quick", action="store_true", help="do not time the test suite")
+    parser.add_argument("--float32", nargs="+", type=Path, metavar="NOTEBOOK",
+                        help="only time these lessons in float32")
     args = parser.parse_args(argv)
+    if args.float32:
+        return time_in_float32([path.resolve() for path in args.float32])
     times_file = FIGURES / "notebook_times.json"
     float32_file = FIGURES / "notebook_times_float32.json"
     rates_before, status = {}, 0
@@ -133,10 +159,7 @@ def main(argv=None) -> int:
             rates_before = {dtype: matmul_gflops(dtype) for dtype in DTYPES}
             if status := run_notebooks.main(["--times", str(times_file)]):
                 raise CourseError(f"the full run failed (exit {status}, see above)")
-            float32 = {path.name: round(run_notebooks.run_one(path, False, {}, None, store=False,
-                                                              precision="float32"), 1)
-                       for path in sorted(run_notebooks.NOTEBOOKS.glob("[0-9]*.ipynb"))}
-            float32_file.write_text(json.dumps(float32, indent=2) + "\n")
+            time_in_float32(sorted(run_notebooks.NOTEBOOKS.glob("[0-9]*.ipynb")))
         try:
             notebook_times = json.loads(times_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
