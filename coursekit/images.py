@@ -18,7 +18,6 @@ _KERAS_IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "BMP"}
 # (5000x5000, twice a 12-megapixel photo), past which each read would take hundreds of MB.
 MAX_IMAGE_PIXELS = 25_000_000
 _SIDE = 24  # lesson 08 resizes every drawing to 24x24 (its IMAGE_SIZE)
-_ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 _ROWS_PER_CHUNK = 256
 _READERS = ("TensorFlow (which Keras trains with) and Pillow (keras.utils.load_img, lesson "
             "08's own loader)")
@@ -96,7 +95,7 @@ def _check_image(path: Path, found: dict) -> None:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:  # reads the header, not the pixels
                 fmt, mode, size = image.format, image.mode, image.size
-                has_alpha = mode in _ALPHA_MODES or "transparency" in image.info
+                has_alpha = image.has_transparency_data  # an alpha channel or a transparent colour
                 animated = getattr(image, "is_animated", False)  # finds frame 2, decodes none
         if fmt not in _KERAS_IMAGE_FORMATS:
             raise DataError(f"{path} is a {fmt} file under an image name; Keras reads only "
