@@ -65,33 +65,31 @@ RESULT = {"dataset": "mnist", "data_source": "", "epochs": 1, "batch_size": 128,
           "train_seconds": 2.0, "test_accuracy": 0.95, "test_loss": 0.2, "val_accuracy": 0.94,
           "train_samples": 100, "train_gflop_per_sample": 0.001}
 SPREAD = {"floor": 0.97, "mean": 0.97, "sd": 0.001, "seeds": [1, 2, 3]}
-TIMES = {"notebook_times.json": {"02_mnist_mlp.ipynb": 5.0}}
-SKIP = ["--skip-full", "--skip-quick"]
 
 
-@pytest.mark.parametrize("files, argv, reason", [
-    ({}, ["--skip-quick"], "the full run failed (exit 1, see above)"),
-    (TIMES, ["--skip-full"], "the quick test suite failed (see above); fix it, or bench with "
-                             "--skip-quick"),
-    ({}, SKIP, "figures/notebook_times.json cannot be read ([Errno 2] No such file or directory"),
-    ({**TIMES, "results.json": {"B1": {**RESULT, "train_gflop_per_sample": 0}}}, SKIP,
-     "figures/results.json records no model's training work: run `make run` first"),
-    ({**TIMES, "results.json": {"B1": RESULT}, "seeds.json": {"X9": SPREAD}}, SKIP,
+@pytest.mark.parametrize("files, full_run, suite, reason", [
+    ({}, 1, 0, "the full run failed (exit 1, see above)"),
+    ({}, 0, 1, "the quick test suite (`pytest notebooks`) failed (see above)"),
+    ({"results.json": {"B1": RESULT}, "seeds.json": {"X9": SPREAD}}, 0, 0,
      "'X9' is not a model of the course: coursekit/course.toml"),
 ])
-def test_bench_names_what_failed_and_writes_nothing(tmp_path, monkeypatch, capsys, files, argv,
-                                                    reason):
+def test_bench_names_what_failed_and_writes_nothing(tmp_path, monkeypatch, capsys, files, full_run,
+                                                    suite, reason):
     for name, content in files.items():
         (tmp_path / name).write_text(json.dumps(content))
+    timed_in_float32 = []
     monkeypatch.setattr(bench, "FIGURES", tmp_path)
-    monkeypatch.setattr(seeds.run_notebooks, "main", lambda argv: 1)
-    monkeypatch.setattr(bench.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 1))
-    monkeypatch.setattr(bench, "matmul_gflops", lambda dtype: 300.0)  # no need to measure
-    assert bench.main(argv) == 1
+    monkeypatch.setattr(seeds.run_notebooks, "main", lambda argv: full_run)
+    monkeypatch.setattr(bench, "time_in_float32", timed_in_float32.append)
+    monkeypatch.setattr(bench.update_readme, "main", lambda argv: 0)
+    monkeypatch.setattr(subprocess, "run", lambda *a, **_: subprocess.CompletedProcess(a, suite))
+    assert bench.main([]) == 1
     err = capsys.readouterr().err
     assert err.startswith("bench: ") and reason in err and err.count("\n") == 1
     assert err.endswith("; figures/benchmark.md was not written.\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(files)
+    lessons = sorted((REPO / "notebooks").glob("[0-9]*.ipynb"))  # all, after a full run
+    assert timed_in_float32 == ([] if full_run else [lessons])
 
 
 TRAINED = {  # 400 GFLOP in 1 s, 300 GFLOP in 3 s, and a model without recorded work
@@ -102,29 +100,25 @@ TRAINED = {  # 400 GFLOP in 1 s, 300 GFLOP in 3 s, and a model without recorded 
     "B3": {**RESULT, "train_gflop_per_sample": 0, "train_seconds": 9.0}}
 
 
-@pytest.mark.parametrize("before, after, says", [
-    ({"float32": 300.0, "bfloat16": 1300.0}, {"float32": 400.0, "bfloat16": 1420.0}, [
-        "(TensorFlow, 2048x2048): float32 **350 GFLOP/s** (300 before the notebooks, 400 after), "
-        "bfloat16 1360 GFLOP/s (1300 before the notebooks, 1420 after), 3.9x the float32 rate.",
+@pytest.mark.parametrize("rates, says", [
+    ({"float32": 350.0, "bfloat16": 1360.0}, [
+        "(TensorFlow, 2048x2048, after the notebooks): float32 **350 GFLOP/s**, bfloat16 1360 "
+        "GFLOP/s, 3.9x the float32 rate.",
         "| B1 | mixed_bfloat16 | 2 | 50000 | 400 | 1.0 | 400.0 | 114% | 29% | 0.9500 | "
         "0.9700 ± 0.0010 (3 seeds) (floor: the tutorial's 0.9224) |",
         "| B3 |  | 1 | 100 |  | 9.0 |  |  |  | 0.9500 | - |",
         "| **all** |  |  |  | **700** | **4** | **175.0** | **50%** |  |  |  |",
         "At 100% of the float32 rate this training work would take 2 s. The models below half "
         "that rate (B2) took 3 s on their own: even if every other model trained in no time, the "
-        "course would reach at most 67% of the rate.", "| 02_mnist_mlp.ipynb | 60 | 90 |",
-        "**95 s** (1.6 min)"]),
-    ({}, {"float32": 150.0, "bfloat16": 300.0}, [
-        "(TensorFlow, 2048x2048, once: this bench reused the last full run): float32 **150 "
-        "GFLOP/s**, bfloat16 300 GFLOP/s, 2.0x the float32 rate.",
+        "course would reach at most 67% of the rate.", "**95 s** (1.6 min)"]),
+    ({"float32": 150.0, "bfloat16": 300.0}, [  # no model below half the rate
         "At 100% of the float32 rate this training work would take 5 s.\n"]),
 ])
-def test_bench_reports_throughput_against_the_measured_rates_and_its_bound(monkeypatch, before,
-                                                                           after, says):
+def test_bench_reports_throughput_against_the_measured_rates_and_its_bound(monkeypatch, rates,
+                                                                           says):
     monkeypatch.setattr(coursekit.precision, "gpus", lambda: [])  # without starting TensorFlow
-    text = bench.report(TRAINED, {"B1": SPREAD}, {"02_mnist_mlp.ipynb": 60.0},
-                        {"02_mnist_mlp.ipynb": 90.0}, before, after, 95.0 if before else None)
-    assert [s for s in says if s not in text] == [] and ("**95 s**" in text) == bool(before)
+    text = bench.report(TRAINED, {"B1": SPREAD}, rates, 95.0)
+    assert [s for s in says if s not in text] == []
 
 
 def test_readme_tables_are_rewritten_between_their_markers_only():

@@ -1,11 +1,11 @@
 """Benchmark the course on this machine and write figures/benchmark.md.
 
-    python -m tools.bench [--skip-full] [--skip-quick]
+    python -m tools.bench
     python -m tools.bench --float32 NOTEBOOK ...   # only time these lessons in float32
 
 Runs every notebook in full (as `make run` does) and again in float32 (as on a laptop without
-bfloat16 units), times the quick test suite, and reports each model's training throughput
-against the float32 and bfloat16 matmul rates, measured before and after the notebooks.
+bfloat16 units), refreshes the README's times table, times the quick test suite, and reports
+each model's training throughput against the float32 and bfloat16 matmul rates.
 The float32 runs store each lesson's time and each model's training seconds (which lesson 03
 quotes beside its bfloat16 time through ``coursekit.results.float32_train_seconds``).
 """
@@ -17,9 +17,8 @@ from coursekit import facts
 from coursekit.errors import CourseError
 from coursekit.paths import COURSE_ROOT
 from coursekit.results import FLOAT32_SECONDS, read_results
-from tools.update_readme import across_seeds
+from tools import update_readme
 
-DTYPES = ("float32", "bfloat16")
 FIGURES = COURSE_ROOT / "figures"
 
 
@@ -46,35 +45,19 @@ def training_work(entry: dict) -> float:  # GFLOP per image x images x epochs, o
     return entry.get("train_gflop_per_sample", 0) * entry.get("train_samples", 0) * entry["epochs"]
 
 
-def time_quick_suite() -> float:
-    start = time.perf_counter()
-    suite = subprocess.run([sys.executable, "-m", "pytest", "-q", "notebooks"], cwd=COURSE_ROOT)
-    if suite.returncode:
-        raise CourseError("the quick test suite failed (see above); fix it, or bench with "
-                          "--skip-quick")
-    return time.perf_counter() - start
-
-
 def row(*cells) -> str:
     return "| " + " | ".join(map(str, cells)) + " |"
 
 
-def report(results: dict, seeds: dict, notebook_times: dict, float32: dict,
-           rates_before: dict, rates_after: dict, quick_seconds: float | None) -> str:
-    """benchmark.md; ``rates_before`` is {} when the notebooks did not run in this bench."""
+def report(results: dict, seeds: dict, rates: dict, quick_seconds: float) -> str:
     from coursekit.precision import gpus
 
-    rates = {dtype: (rates_before.get(dtype, rate) + rate) / 2  # the mean if measured twice
-             for dtype, rate in rates_after.items()}
     peak, gpu_names = rates["float32"], ", ".join(gpu.name for gpu in gpus())
-    ends = {dtype: f" ({rates_before[dtype]:.0f} before the notebooks, {rates_after[dtype]:.0f} "
-                   f"after)" if rates_before else "" for dtype in DTYPES}
     lines = [
         "# Benchmark", "", f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), "
         f"{f'GPU: {gpu_names}' if gpu_names else 'no GPU'}. Measured matmul rates (TensorFlow, "
-        f"2048x2048{'' if rates_before else ', once: this bench reused the last full run'}): "
-        f"float32 **{peak:.0f} GFLOP/s**{ends['float32']}, bfloat16 {rates['bfloat16']:.0f} "
-        f"GFLOP/s{ends['bfloat16']}, {rates['bfloat16'] / peak:.1f}x the float32 rate.", "",
+        f"2048x2048, after the notebooks): float32 **{peak:.0f} GFLOP/s**, bfloat16 "
+        f"{rates['bfloat16']:.0f} GFLOP/s, {rates['bfloat16'] / peak:.1f}x the float32 rate.", "",
         "## Training, per model (full runs, from figures/results.json)", "",
         row("Model", "Precision", "Epochs", "Train images", "Training work (GFLOP)", "Training s",
             "GFLOP/s", "% of float32 matmul rate", "% of its precision's matmul rate",
@@ -88,7 +71,7 @@ def report(results: dict, seeds: dict, notebook_times: dict, float32: dict,
                          entry.get("train_samples", ""), f"{work:,.0f}" if work else "",
                          f"{seconds:.1f}", f"{work / seconds:.1f}" if work else "", percent(peak),
                          percent(own_peak), f"{entry['test_accuracy']:.4f}",
-                         across_seeds(spread) + floor))
+                         update_readme.across_seeds(spread) + floor))
     trained = {model_id: entry for model_id, entry in sorted(results.items())
                if training_work(entry)}
     total_work = sum(map(training_work, trained.values()))
@@ -109,17 +92,9 @@ def report(results: dict, seeds: dict, notebook_times: dict, float32: dict,
               "dropout, the optimizer's updates, augmentation and validation count no FLOPs here.",
               "", f"At 100% of the float32 rate this training work would take "
                   f"{total_work / peak:.0f} s.{bound}", "",
-              "## Whole notebooks (wall time, kernel start-up included)", "",
-              "| Notebook | Full run (s) | In float32, as on a laptop without bfloat16 units (s) |",
-              "|---|---|---|"]
-    lines += [row(name, f"{seconds:.0f}", f"{float32.get(name, float('nan')):.0f}")
-              for name, seconds in notebook_times.items()]
-    full, in_float32 = sum(notebook_times.values()), sum(float32.values())
-    lines.append(row(f"**all {len(notebook_times)}**", f"**{full:.0f}** ({full / 60:.1f} min)",
-                     f"**{in_float32:.0f}** ({in_float32 / 60:.1f} min)"))
-    if quick_seconds is not None:
-        lines += ["", f"Quick test suite over the notebooks (`pytest notebooks`, quick mode): "
-                      f"**{quick_seconds:.0f} s** ({quick_seconds / 60:.1f} min)."]
+              f"Quick test suite over the notebooks (`pytest notebooks`, quick mode): "
+              f"**{quick_seconds:.0f} s** ({quick_seconds / 60:.1f} min). Each lesson's full run, "
+              f"in bfloat16 and in float32: the README's times table."]
     return "\n".join(lines) + "\n"
 
 
@@ -143,44 +118,32 @@ def time_in_float32(paths: list) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skip-full", action="store_true", help="reuse `make run`'s times")
-    parser.add_argument("--skip-quick", action="store_true", help="do not time the test suite")
     parser.add_argument("--float32", nargs="+", type=Path, metavar="NOTEBOOK",
                         help="only time these lessons in float32")
     args = parser.parse_args(argv)
     if args.float32:
         return time_in_float32([path.resolve() for path in args.float32])
-    times_file = FIGURES / "notebook_times.json"
-    float32_file = FIGURES / "notebook_times_float32.json"
-    rates_before, status = {}, 0
+    from tools import run_notebooks
+    status = 0
     try:
-        if not args.skip_full:
-            from tools import run_notebooks
-            rates_before = {dtype: matmul_gflops(dtype) for dtype in DTYPES}
-            if status := run_notebooks.main(["--times", str(times_file)]):
-                raise CourseError(f"the full run failed (exit {status}, see above)")
-            time_in_float32(sorted(run_notebooks.NOTEBOOKS.glob("[0-9]*.ipynb")))
-        try:
-            notebook_times = json.loads(times_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise CourseError(f"figures/notebook_times.json cannot be read ({error}): `make run` "
-                              f"writes it (`git checkout -- figures/notebook_times.json` restores "
-                              f"the course's), or bench without --skip-full") from error
-        quick_seconds = None if args.skip_quick else time_quick_suite()
-        results = read_results(FIGURES / "results.json")
-        seeds = read_results(FIGURES / "seeds.json")
+        if status := run_notebooks.main(["--times", str(FIGURES / "notebook_times.json")]):
+            raise CourseError(f"the full run failed (exit {status}, see above)")
+        time_in_float32(sorted(run_notebooks.NOTEBOOKS.glob("[0-9]*.ipynb")))
+        update_readme.main([])  # its times table, with the float32 times just measured
+        start = time.perf_counter()
+        suite = subprocess.run([sys.executable, "-m", "pytest", "-q", "notebooks"], cwd=COURSE_ROOT)
+        if suite.returncode:
+            raise CourseError("the quick test suite (`pytest notebooks`) failed (see above)")
+        quick_seconds = time.perf_counter() - start
+        results, seeds = (read_results(FIGURES / name) for name in ("results.json", "seeds.json"))
         for model_id in seeds:
             facts.model(model_id)  # a model course.toml does not know stops here
-        if not any(training_work(entry) for entry in results.values()):
-            raise CourseError("figures/results.json records no model's training work: run "
-                              "`make run` first")
     except CourseError as error:
         print(f"bench: {str(error).rstrip('.')}; figures/benchmark.md was not written.",
               file=sys.stderr)
         return status or 1  # 130 after a Ctrl-C in the full run
-    rates_after = {dtype: matmul_gflops(dtype) for dtype in DTYPES}
-    float32 = json.loads(float32_file.read_text()) if float32_file.is_file() else {}
-    text = report(results, seeds, notebook_times, float32, rates_before, rates_after, quick_seconds)
+    rates = {dtype: matmul_gflops(dtype) for dtype in ("float32", "bfloat16")}
+    text = report(results, seeds, rates, quick_seconds)
     (FIGURES / "benchmark.md").write_text(text, encoding="utf-8")
     print(text)
     return 0
