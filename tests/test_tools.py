@@ -81,7 +81,6 @@ def test_bench_names_what_failed_and_writes_nothing(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(bench, "FIGURES", tmp_path)
     monkeypatch.setattr(seeds.run_notebooks, "main", lambda argv: full_run)
     monkeypatch.setattr(bench, "time_in_float32", timed_in_float32.append)
-    monkeypatch.setattr(bench.update_readme, "main", lambda argv: 0)
     monkeypatch.setattr(subprocess, "run", lambda *a, **_: subprocess.CompletedProcess(a, suite))
     assert bench.main([]) == 1
     err = capsys.readouterr().err

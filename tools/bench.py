@@ -4,10 +4,10 @@
     python -m tools.bench --float32 NOTEBOOK ...   # only time these lessons in float32
 
 Runs every notebook in full (as `make run` does) and again in float32 (as on a laptop without
-bfloat16 units), refreshes the README's times table, times the quick test suite, and reports
-each model's training throughput against the float32 and bfloat16 matmul rates.
-The float32 runs store each lesson's time and each model's training seconds (which lesson 03
-quotes beside its bfloat16 time through ``coursekit.results.float32_train_seconds``).
+bfloat16 units), times the quick test suite, and reports each model's training throughput
+against the float32 and bfloat16 matmul rates. The float32 runs store each lesson's time (the
+README's times table, which `make bench` then refreshes) and each model's training seconds
+(lesson 03 quotes them through ``coursekit.results.float32_train_seconds``).
 """
 
 import argparse, json, os, platform, subprocess, sys, tempfile, time, timeit
@@ -72,13 +72,12 @@ def report(results: dict, seeds: dict, rates: dict, quick_seconds: float) -> str
                          f"{seconds:.1f}", f"{work / seconds:.1f}" if work else "", percent(peak),
                          percent(own_peak), f"{entry['test_accuracy']:.4f}",
                          update_readme.across_seeds(spread) + floor))
-    trained = {model_id: entry for model_id, entry in sorted(results.items())
-               if training_work(entry)}
-    total_work = sum(map(training_work, trained.values()))
-    total_seconds = sum(entry["train_seconds"] for entry in trained.values())
+    trained = {model_id: (training_work(entry), entry["train_seconds"])
+               for model_id, entry in sorted(results.items()) if training_work(entry)}
+    total_work, total_seconds = map(sum, zip(*trained.values()))
     overall = total_work / total_seconds
-    slow = {model_id: entry["train_seconds"] for model_id, entry in trained.items()
-            if training_work(entry) / entry["train_seconds"] < peak / 2}
+    slow = {model_id: seconds for model_id, (work, seconds) in trained.items()
+            if work / seconds < peak / 2}
     bound = (f" The models below half that rate ({', '.join(slow)}) took {sum(slow.values()):.0f} "
              f"s on their own: even if every other model trained in no time, the course would "
              f"reach at most {100 * total_work / sum(slow.values()) / peak:.0f}% of the rate."
@@ -129,7 +128,6 @@ def main(argv=None) -> int:
         if status := run_notebooks.main(["--times", str(FIGURES / "notebook_times.json")]):
             raise CourseError(f"the full run failed (exit {status}, see above)")
         time_in_float32(sorted(run_notebooks.NOTEBOOKS.glob("[0-9]*.ipynb")))
-        update_readme.main([])  # its times table, with the float32 times just measured
         start = time.perf_counter()
         suite = subprocess.run([sys.executable, "-m", "pytest", "-q", "notebooks"], cwd=COURSE_ROOT)
         if suite.returncode:
