@@ -1,18 +1,14 @@
 """Point every link to the course's repository at the one in coursekit/course.toml.
 
-    python -m tools.set_repository           rewrite what differs from course.toml
-    python -m tools.set_repository --check   exit 1 if anything differs
-
-Moving the repository is one edit (``[repository] slug`` in course.toml) plus this command,
-which rewrites what is read before the course's package is available: each lesson's Colab
-badge (first markdown cell) and set-up cell (first code cell: the repository and the tag
-``v<version>`` it installs, from ``coursekit.__version__``: run this after a release bump,
-and push the tag), and the site's repository button (site/_config.yml). Other links stay.
+Moving the repository is one edit (``[repository] slug`` in course.toml) plus
+``python -m tools.set_repository``, which rewrites what is read before the course's package
+is available: each lesson's Colab badge (first markdown cell) and set-up cell (first code
+cell: the repository and the tag ``v<version>`` it installs, from ``coursekit.__version__``:
+run this after a release bump, and push the tag), and the site's repository button
+(site/_config.yml). Other links stay.
 """
 
-import argparse
 import re
-import sys
 from pathlib import Path
 
 import nbformat
@@ -55,15 +51,9 @@ def stale_files(repo: Path = COURSE_ROOT, slug: str = REPOSITORY, write: bool = 
     return stale
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report, do not write")
-    check = parser.parse_args(argv).check
-    for path in (stale := stale_files(write=not check)):
-        print(f"{path.relative_to(COURSE_ROOT).as_posix()} "
-              f"{'does not point at' if check else 'now points at'} {REPOSITORY} v{__version__}")
-    if check and stale:
-        sys.exit("Run `python -m tools.set_repository` to rewrite them.")
+def main() -> None:
+    for path in stale_files(write=True):
+        print(f"{path.relative_to(COURSE_ROOT).as_posix()} now points at {REPOSITORY} v{__version__}")
 
 
 if __name__ == "__main__":
