@@ -3,6 +3,7 @@
 ``~/keras-course-outputs`` where it is read-only, or where :func:`use_output_folder` says,
 but never the committed ``figures/`` (the runner lands those once a lesson has run)."""
 
+import contextlib
 import io
 import os
 import re
@@ -60,27 +61,36 @@ def _writable(folder: Path) -> Path:
     return folder
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename it into place: a failure (a
-    full disk, a read-only folder, Ctrl-C) leaves the old file and no scraps."""
-    path, tmp = Path(path), None
+def write_together(contents: dict[Path, bytes], renaming=contextlib.nullcontext) -> None:
+    """Write each file in full beside its target, then rename them all into place (inside
+    ``renaming()``): a failure first (a full disk, a read-only folder, Ctrl-C) leaves every
+    old file and no scraps."""
+    written = {}
     try:
-        _writable(path.parent)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".part-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; these are for sharing
-        os.replace(tmp, path)
+        for path, data in contents.items():
+            fd, written[path] = tempfile.mkstemp(dir=_writable(path.parent),
+                                                 prefix=path.name + ".part-")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(written[path], 0o666 & ~_UMASK)  # mkstemp's 0600 is not for sharing
+        with renaming():
+            for path, tmp in written.items():
+                os.replace(tmp, path)
     except BaseException as error:
-        if tmp:
+        for tmp in written.values():
             Path(tmp).unlink(missing_ok=True)
         if isinstance(error, OSError):
-            raise CourseError(f"Could not write {path} ({error.strerror or error}); the old "
-                              f"file, if any, is unchanged. Free space or fix the folder's "
-                              f"permissions, then run again.") from error
+            raise CourseError(f"Could not write {path} ({error.strerror or error}); no file was "
+                              f"replaced. Free space or fix the folder's permissions, then run "
+                              f"again.") from error
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a failure leaves the old file (:func:`write_together`)."""
+    write_together({Path(path): data})
 
 
 def save_figure(fig, name: str) -> Path:

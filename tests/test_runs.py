@@ -2,7 +2,7 @@
 stops with the file or setting named and the fix, and changes no tracked file (the runner works
 on throwaway notebooks and copies of figures/ and README.md). Tests that start a kernel are slow."""
 
-import json, os, shutil, signal, subprocess, sys, time
+import itertools, json, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 
 import nbformat
@@ -20,11 +20,13 @@ ENTRY = {"dataset": "mnist", "epochs": 1, "batch_size": 2, "train_seconds": 1.0,
 
 
 def lesson(folder: Path, *cells, meta=None) -> Path:
-    """A throwaway notebook: strings are code cells, ("md", text) markdown, ("p", code) parameters."""
+    """A throwaway notebook: strings are code cells, ("md", text) markdown, ("p", code) the
+    parameters cell."""
     nb = nbformat.v4.new_notebook(metadata={"course": meta or {}})
     for kind, source in (cell if isinstance(cell, tuple) else ("code", cell) for cell in cells):
-        nb.cells.append(nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(
-            source, metadata={"tags": ["parameters"]} if kind == "p" else {}))
+        nb.cells.append(nbformat.v4.new_markdown_cell(source) if kind == "md" else
+                        nbformat.v4.new_code_cell(source, metadata={"tags": ["parameters"]}
+                                                  if kind == "p" else {}))
     nbformat.write(nb, folder / "lesson.ipynb")
     return folder / "lesson.ipynb"
 
@@ -75,7 +77,7 @@ def test_a_failed_write_names_the_file_and_leaves_the_old_one(tmp_path, monkeypa
     target = tmp_path / "results.json"
     target.write_text("{}\n")
     monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError(28, "No space")))
-    with pytest.raises(CourseError, match=rf"Could not write {target} \(No space\); the old"):
+    with pytest.raises(CourseError, match=rf"Could not write {target} \(No space\); no file was"):
         coursekit.outputs.atomic_write_bytes(target, b"{}")
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
 
@@ -84,7 +86,8 @@ def test_a_failed_write_names_the_file_and_leaves_the_old_one(tmp_path, monkeypa
 
 
 def test_prepare_can_leave_out_the_solutions_and_needs_a_parameters_cell_to_override(tmp_path):
-    nb = nbformat.read(lesson(tmp_path, ("p", "SEED = 0"), "x = 1", ("md", "## Solutions"), "y = 2"), 4)
+    nb = nbformat.read(lesson(tmp_path, ("p", "SEED = 0"), "x = 1", ("md", "## Solutions"),
+                              "y = 2"), 4)
     sources = [c.source for c in notebook.prepare(nb, figures="out", parameters={"SEED": 3},
                                                   solutions=False).cells]
     assert sources[1:4] == ["SEED = 0", "SEED = 3", "x = 1"] and "y = 2" not in "".join(sources)
@@ -94,8 +97,8 @@ def test_prepare_can_leave_out_the_solutions_and_needs_a_parameters_cell_to_over
         notebook.prepare(nb, figures="out", parameters={"SEED": 3})
 
 
-@pytest.mark.parametrize("argv, accuracy", [([], 0.95), (["--quick"], 0.95), (["--set", "SEED=1"], 0.95),
-                                            (["--no-store"], 0.95), (["--precision", "float32"], 0.95),
+@pytest.mark.parametrize("argv, accuracy", [([], 0.95), (["--quick"], 0.95), (["--no-store"], 0.95),
+                                            (["--set", "SEED=1"], 0.95),
                                             ([], 0.5)])  # below B1's floor
 def test_only_a_full_run_that_meets_its_floors_lands_its_files(repo_copy, monkeypatch, capsys,
                                                                argv, accuracy):
@@ -105,13 +108,13 @@ def test_only_a_full_run_that_meets_its_floors_lands_its_files(repo_copy, monkey
     def execute(path, figures, **options):  # what the kernel would give back
         asked.update(options)
         (figures / "new_figure.png").write_bytes(b"\x89PNG fake")
-        return nbformat.read(path, 4), {"results": {"B1": {**ENTRY, "test_accuracy": accuracy}}}, 2.0
+        return nbformat.read(path, 4), {"results": {"B1": {**ENTRY, "test_accuracy": accuracy}}}, 2
 
     monkeypatch.setattr(run_notebooks, "execute", execute)
     before = file_stats(repo_copy)
     status = run_notebooks.main([str(path), "--times", str(times), *argv])
-    assert asked == {"quick": "--quick" in argv, "parameters": {"SEED": 1} if "--set" in argv else {},
-                     "precision": "float32" if "--precision" in argv else None}
+    assert asked == {"quick": "--quick" in argv,
+                     "parameters": {"SEED": 1} if "--set" in argv else {}}
     out, err = capsys.readouterr()
     if accuracy < 0.9224:  # one line says which floor was missed
         assert status == 1 and err.count("\n") == 1 and "below the tutorial's 0.9224" in err, err
@@ -146,12 +149,12 @@ def test_bench_float32_stores_only_the_lessons_and_models_times(repo_copy, monke
     assert asked == {"precision": "float32"}
     times = json.loads((repo_copy / "figures" / "notebook_times_float32.json").read_text())
     assert times == {"lesson.ipynb": 7.0} and results.float32_train_seconds("B1") == 3.5
-    with pytest.raises(CourseError, match=r"no entry for B2: run `python -m tools.bench --float32`"):
+    with pytest.raises(CourseError, match=r"no entry for B2: run `python -m tools.bench --float32"):
         results.float32_train_seconds("B2")
 
 
 @pytest.mark.parametrize("fault, message", [
-    ("disk full", r"writing .* failed \(No space left on device\), so nothing was replaced"),
+    ("disk full", r"Could not write .* \(No space left on device\); no file was replaced"),
     ("damaged results", r"results\.json holds git merge-conflict markers"),
     ("damaged times", r"notebook_times\.json is not readable JSON"),
 ])
@@ -163,15 +166,9 @@ def test_a_landing_that_fails_changes_nothing(repo_copy, monkeypatch, fault, mes
     path = lesson(repo_copy, "1")
     before = file_stats(repo_copy)
     if fault == "disk full":  # the third file no longer fits
-        real_fdopen, opened = os.fdopen, []
-
-        def fdopen(fd, *args):
-            opened.append(fd)
-            if len(opened) == 3:
-                raise OSError(28, "No space left on device")
-            return real_fdopen(fd, *args)
-
-        monkeypatch.setattr(os, "fdopen", fdopen)
+        fsyncs = itertools.count(1)
+        monkeypatch.setattr(os, "fsync", lambda fd: next(fsyncs) < 3 or (_ for _ in ()).throw(
+            OSError(28, "No space left on device")))
     with pytest.raises((CourseError, DataError), match=message):
         run_notebooks.land(path, nbformat.read(path, 4), repo_copy / "staging", {"B1": ENTRY},
                            {"lesson.ipynb": 1.0}, times)
@@ -194,9 +191,10 @@ def test_ctrl_c_while_landing_lands_everything_first(repo_copy, monkeypatch):
 # ------------------------------------------------------- prepared runs (kernels: slow)
 
 FIELDS_LESSON = [("p", "EPOCHS = 5"), "accuracy = 0.25 * EPOCHS",
-                 ("md", "We reach <!--{accuracy:.0%}-->?<!--/--> after <!--{EPOCHS}-->?<!--/--> epochs."),
-                 "import coursekit\ncoursekit.save_figure(__import__('matplotlib.pyplot').pyplot.figure(), "
-                 "'probe')\nprint(coursekit.display_path(coursekit.model_path('probe.keras')))"]
+                 ("md", "Reach <!--{accuracy:.0%}-->?<!--/--> in <!--{EPOCHS}-->?<!--/--> epochs."),
+                 "import coursekit, matplotlib.pyplot\n"
+                 "coursekit.save_figure(matplotlib.pyplot.figure(), 'probe')\n"
+                 "print(coursekit.display_path(coursekit.model_path('probe.keras')))"]
 
 
 @pytest.mark.slow
@@ -204,7 +202,7 @@ def test_a_run_fills_the_prose_and_hides_its_own_cells(tmp_path):
     path = lesson(tmp_path, *FIELDS_LESSON, meta={"quick": {"EPOCHS": 2}, "results": {
         "B1": {"test_accuracy": "accuracy", "test_loss": "0.5", "epochs": "EPOCHS"}}})
     finished, report, _ = run_notebooks.execute(path, quick=False, figures=tmp_path / "out")
-    assert "We reach 125% after 5 epochs." in notebook.FIELD.sub(r"\2", finished.cells[2].source)
+    assert "Reach 125% in 5 epochs." in notebook.FIELD.sub(r"\2", finished.cells[2].source)
     assert report["results"]["B1"]["test_accuracy"] == 1.25
     assert len(finished.cells) == 4
     assert [c.execution_count for c in finished.cells if c.cell_type == "code"] == [1, 2, 3]
@@ -220,9 +218,9 @@ def test_a_run_fills_the_prose_and_hides_its_own_cells(tmp_path):
     assert notebook.code_sha256(changed) != finished.metadata.course["code_sha256"]
 
 
-RUN_IN_COPY = ("import sys; from pathlib import Path; from tools import run_notebooks as r; root = Path("
-               "sys.argv[1]); r.FIGURES, r.README = root / 'figures', root / 'README.md'; "
-               "sys.exit(r.main([str(root / 'lesson.ipynb')]))")
+RUN_IN_COPY = ("import sys; from pathlib import Path; from tools import run_notebooks as r; "
+               "root = Path(sys.argv[1]); r.FIGURES, r.README = root / 'figures', "
+               "root / 'README.md'; sys.exit(r.main([str(root / 'lesson.ipynb')]))")
 
 
 @pytest.mark.slow
@@ -232,8 +230,9 @@ def test_a_stopped_run_changes_nothing_and_says_so_in_one_line(repo_copy, stop):
     lesson(repo_copy, *FIELDS_LESSON, "raise ValueError('the loss went to nan')" if stop == "error"
            else f"open({str(marker)!r}, 'w').close()\nimport time\ntime.sleep(120)")
     before = file_stats(repo_copy)
-    run = subprocess.Popen([sys.executable, "-c", RUN_IN_COPY, str(repo_copy)], cwd=COURSE_ROOT, text=True,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    run = subprocess.Popen([sys.executable, "-c", RUN_IN_COPY, str(repo_copy)], cwd=COURSE_ROOT,
+                           text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           start_new_session=True)
     deadline = time.monotonic() + 120
     while stop == "ctrl-c" and not marker.exists():
         assert time.monotonic() < deadline and run.poll() is None, run.communicate()

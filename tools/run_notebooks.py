@@ -5,10 +5,10 @@
 With no notebook named, runs every lesson in order. A full run lands each lesson's outputs,
 prose numbers, figures, ``figures/results.json`` and README tables once every cell has run
 and every model has reached its floor (CONTRIBUTING, "How a lesson runs"); a quick run,
-``--set``, ``--precision`` or ``--no-store`` store nothing.
+``--set`` or ``--no-store`` store nothing.
 """
 
-import argparse, ast, atexit, contextlib, json, os, signal, sys, tempfile, threading, time
+import argparse, ast, atexit, contextlib, json, signal, sys, tempfile, threading, time
 from pathlib import Path
 
 import nbformat
@@ -16,6 +16,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 
 from coursekit.errors import CourseError
+from coursekit.outputs import write_together
 from coursekit.paths import COURSE_ROOT
 from coursekit.results import RESULTS_FILE, floor_check, read_results, results_text
 from tools import notebook, update_readme
@@ -48,9 +49,10 @@ def execute(path: Path, *, figures: Path, quick: bool = False, parameters: dict 
             precision: str | None = None, solutions: bool = True) -> tuple:
     """Run a prepared copy of one notebook: ``(finished notebook, report, seconds)``. Figures go
     to ``figures`` (staging); models to ``models/``, or beside the figures in a quick run."""
-    prepared = notebook.prepare(nbformat.read(path, as_version=4), figures=str(figures), quick=quick,
-                                models=str(Path(figures) / "models") if quick else None,
-                                parameters=parameters, precision=precision, solutions=solutions)
+    prepared = notebook.prepare(
+        nbformat.read(path, as_version=4), figures=str(figures), quick=quick, parameters=parameters,
+        models=str(Path(figures) / "models") if quick else None, precision=precision,
+        solutions=solutions)
     client = NotebookClient(prepared, timeout=None, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
@@ -102,13 +104,13 @@ def _run(client: NotebookClient) -> None:
 
 def land(path: Path, nb, staging: Path, results: dict, times: dict | None = None,
          times_file: Path | None = None) -> None:
-    """Put a finished notebook's files in place together, or none of them: each is first
-    written in full beside its target (``.part-`` name), and a failure there (a full disk)
-    removes them all; then the renames, which need no space, happen with Ctrl-C held off."""
+    """Put a finished notebook's files in place together, or none of them; the renames, which
+    need no space, happen with Ctrl-C held off."""
     contents = {FIGURES / p.name: p.read_bytes() for p in sorted(staging.glob("*.png"))}
     if times:  # merged into the other notebooks' times
         try:
-            recorded = json.loads(times_file.read_text(encoding="utf-8")) if times_file.exists() else {}
+            recorded = (json.loads(times_file.read_text(encoding="utf-8"))
+                        if times_file.exists() else {})
         except (OSError, ValueError) as error:
             raise CourseError(f"{times_file} is not readable JSON ({error}); restore it with "
                               f"`git checkout -- {times_file}` or delete it") from error
@@ -121,23 +123,7 @@ def land(path: Path, nb, staging: Path, results: dict, times: dict | None = None
             read_results(FIGURES / "seeds.json"), times).encode()
     text = nbformat.writes(nb)
     contents[path] = (text if text.endswith("\n") else text + "\n").encode()
-    written = {}
-    try:
-        for target, data in contents.items():
-            fd, written[target] = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".part-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(written[target], target.stat().st_mode & 0o777 if target.exists() else 0o644)
-    except OSError as error:
-        for tmp in written.values():
-            Path(tmp).unlink(missing_ok=True)
-        raise CourseError(f"writing {target.name} failed ({error.strerror or error}), so "
-                          f"nothing was replaced") from error
-    with _signals_held():
-        for target, tmp in written.items():
-            os.replace(tmp, target)
+    write_together(contents, renaming=_signals_held)
 
 
 def failure_line(path: Path, error: BaseException, finished: list[str], quick: bool) -> str:
@@ -158,19 +144,19 @@ def failure_line(path: Path, error: BaseException, finished: list[str], quick: b
             f"results.json entries and README rows are as they were{kept}.")
 
 
-def run_one(path: Path, quick: bool, parameters: dict, times_file: Path | None,
-            store: bool = True, precision: str | None = None) -> float:
+def run_one(path: Path, args: argparse.Namespace) -> float:
     """Execute one notebook and, in a full run, check its floors and land its files."""
     with tempfile.TemporaryDirectory(prefix=f"course-run-{path.stem}-") as staging:
-        finished, report, seconds = execute(path, quick=quick, parameters=parameters,
-                                            figures=Path(staging), precision=precision)
+        finished, report, seconds = execute(path, quick=args.quick, figures=Path(staging),
+                                            parameters=dict(args.settings))
         for model_id, entry in report["results"].items():
-            print("  " + floor_check(model_id, entry["test_accuracy"], quick=quick), flush=True)
-        if parameters or precision or not store:
-            print("  nothing stored (settings or precision overridden, or --no-store)", flush=True)
-        elif not quick:
-            times = {path.name: round(seconds, 1)} if times_file else None
-            land(path, finished, Path(staging), report["results"], times, times_file)
+            print("  " + floor_check(model_id, entry["test_accuracy"], quick=args.quick),
+                  flush=True)
+        if args.settings or args.no_store:
+            print("  nothing stored (settings overridden, or --no-store)", flush=True)
+        elif not args.quick:
+            times = {path.name: round(seconds, 1)} if args.times else None
+            land(path, finished, Path(staging), report["results"], times, args.times)
     return seconds
 
 
@@ -192,14 +178,12 @@ def main(argv=None) -> int:
                         metavar="NAME=VALUE", help="override a setting of the parameters cell")
     parser.add_argument("--times", type=Path, help="merge {notebook: seconds} into this JSON file")
     parser.add_argument("--no-store", action="store_true", help="check the floors, store nothing")
-    parser.add_argument("--precision", choices=["float32"], help="compute in it whatever the hardware")
     args = parser.parse_args(argv)
     times = {}
     for path in args.notebooks or sorted(NOTEBOOKS.glob("[0-9]*.ipynb")):
         print(f"{'quick' if args.quick else 'full'} run: {path.name} ...", flush=True)
         try:
-            times[path.name] = run_one(path.resolve(), args.quick, dict(args.settings), args.times,
-                                       store=not args.no_store, precision=args.precision)
+            times[path.name] = run_one(path.resolve(), args)
         except (KeyboardInterrupt, Exception) as error:
             print(failure_line(path, error, list(times), args.quick), file=sys.stderr, flush=True)
             return 130 if isinstance(error, KeyboardInterrupt) else 1
