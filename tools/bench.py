@@ -1,14 +1,11 @@
 """Benchmark the course on this machine and write figures/benchmark.md.
 
-    python -m tools.bench
-    python -m tools.bench --float32 NOTEBOOK ...   # only time these lessons in float32
+    python -m tools.bench [--float32 NOTEBOOK ...]   (--float32: only time these in float32)
 
-Runs every notebook in full (as `make run` does) and again in float32 (as on a laptop without
-bfloat16 units), times the quick test suite, and reports each model's training throughput
-against the float32 and bfloat16 matmul rates. The float32 runs store each lesson's time (the
-README's times table, which `make bench` then refreshes) and each model's training seconds
-(lesson 03 quotes them through ``coursekit.results.float32_train_seconds``).
-"""
+Runs every lesson as `make run` does and again in float32, as on a laptop without bfloat16 units
+(storing each lesson's time, for the README, and each model's training seconds, for
+``coursekit.results.float32_train_seconds``), times the quick test suite, and reports each
+model's training throughput against the measured float32 and bfloat16 matmul rates."""
 
 import argparse, json, os, platform, subprocess, sys, tempfile, time, timeit
 from pathlib import Path
@@ -16,7 +13,7 @@ from pathlib import Path
 from coursekit import facts
 from coursekit.errors import CourseError
 from coursekit.paths import COURSE_ROOT
-from coursekit.results import FLOAT32_SECONDS, read_results
+from coursekit.results import FLOAT32_SECONDS, read_results, results_text
 from tools import update_readme
 
 FIGURES = COURSE_ROOT / "figures"
@@ -28,12 +25,11 @@ def matmul_gflops(dtype: str, size: int = 2048, repeats: int = 30) -> float:
     import tensorflow as tf
 
     a, b = (tf.cast(tf.random.stateless_normal((size, size), seed=(s, 0)), dtype) for s in (1, 2))
-    scale = tf.constant(1e-3, dtype)
 
     @tf.function
     def chain(x):
         for _ in range(repeats):
-            x = tf.matmul(x, b) * scale
+            x = tf.matmul(x, b) * 1e-3  # kept in range
         return x
 
     chain(a).numpy()  # trace and warm up
@@ -103,15 +99,13 @@ def time_in_float32(paths: list) -> int:
     from tools import run_notebooks
     lessons_file = FIGURES / "notebook_times_float32.json"
     lessons = json.loads(lessons_file.read_text()) if lessons_file.is_file() else {}
-    models = read_results(FLOAT32_SECONDS)
     for path in paths:
         with tempfile.TemporaryDirectory(prefix="course-float32-") as out:
             _, report, seconds = run_notebooks.execute(path, figures=Path(out), precision="float32")
         lessons[path.name] = round(seconds, 1)
-        models.update({model: {"train_seconds": entry["train_seconds"]}
-                       for model, entry in report["results"].items()})
-        for file, times in ((lessons_file, lessons), (FLOAT32_SECONDS, models)):
-            file.write_text(json.dumps(dict(sorted(times.items())), indent=2) + "\n")
+        lessons_file.write_text(json.dumps(dict(sorted(lessons.items())), indent=2) + "\n")
+        FLOAT32_SECONDS.write_bytes(results_text(FLOAT32_SECONDS, {  # merged into the file's
+            m: {"train_seconds": e["train_seconds"]} for m, e in report["results"].items()}))
     return 0
 
 
@@ -123,8 +117,7 @@ def main(argv=None) -> int:
     if args.float32:
         return time_in_float32([path.resolve() for path in args.float32])
     from tools import run_notebooks
-    status = 0
-    try:
+    try:  # run_notebooks.main returns its failures, so status is set before any CourseError
         if status := run_notebooks.main(["--times", str(FIGURES / "notebook_times.json")]):
             raise CourseError(f"the full run failed (exit {status}, see above)")
         time_in_float32(sorted(run_notebooks.NOTEBOOKS.glob("[0-9]*.ipynb")))

@@ -9,7 +9,7 @@ before any result was seen. ``--set`` runs a candidate recipe, ``--out`` writes 
 recipes are chosen on the validation mean (CONTRIBUTING), so a candidate shows no test numbers.
 """
 
-import argparse, statistics, sys, tempfile, time
+import argparse, statistics, sys, tempfile
 from pathlib import Path
 
 from coursekit.errors import CourseError
@@ -39,16 +39,16 @@ def main(argv=None) -> int:
         for path in map(Path.resolve, paths):
             runs: dict[str, list[dict]] = {}
             for seed in args.seeds:
-                start = time.perf_counter()
                 with tempfile.TemporaryDirectory(prefix="course-seed-") as out:
-                    report = run_notebooks.execute(path, parameters={**settings, "SEED": seed},
-                                                   figures=Path(out), solutions=False)[1]
+                    _, report, seconds = run_notebooks.execute(
+                        path, parameters={**settings, "SEED": seed}, figures=Path(out),
+                        solutions=False)
                 for model_id, entry in report["results"].items():
                     if model_id in FLOOR_MODELS:
                         runs.setdefault(model_id, []).append(entry)
                 print(f"{path.name}, seed {seed}: " + ", ".join(
                     f"{m} validation {r[-1]['val_accuracy']:.4f}" for m, r in runs.items())
-                    + f" ({time.perf_counter() - start:.0f} s)", flush=True)
+                    + f" ({seconds:.0f} s)", flush=True)
             spreads = {}
             for model_id, entries in runs.items():
                 accuracies = [entry["test_accuracy"] for entry in entries]

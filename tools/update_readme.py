@@ -19,8 +19,6 @@ RESULTS = COURSE_ROOT / "figures" / "results.json"
 SEEDS = COURSE_ROOT / "figures" / "seeds.json"  # make seeds
 TIMES = COURSE_ROOT / "figures" / "notebook_times.json"  # make run
 TIMES_FLOAT32 = COURSE_ROOT / "figures" / "notebook_times_float32.json"  # make bench
-REBUILD_NOTE = ("measured on the offline rebuild of CIFAR-10 (55,000 of its images went "
-                "through JPEG); the official data may differ slightly")
 
 
 def across_seeds(entry: dict | None) -> str:
@@ -47,7 +45,9 @@ def render(results: dict, seeds: dict) -> str:
         lines.append(f"| {model_id} | {model.title} | {dataset} | {model.tutorial} | {ours} "
                      f"| {across_seeds(seeds.get(model_id))} | {entry['epochs']} "
                      f"| {entry['batch_size']} | {entry['train_seconds']:.0f} s |")
-    return "\n".join(lines + ["", f"[1] {REBUILD_NOTE}."] if rebuilt else lines) + "\n"
+    note = ("[1] measured on the offline rebuild of CIFAR-10 (55,000 of its images went through "
+            "JPEG); the official data may differ slightly.")
+    return "\n".join(lines + ["", note] if rebuilt else lines) + "\n"
 
 
 def render_times(times: dict, float32: dict) -> str:
@@ -89,11 +89,11 @@ def main(argv=None) -> int:
     except CourseError as error:
         print(f"update_readme: {error}", file=sys.stderr)
         return 1
-    if current != wanted and check:
-        print("README.md's results table is out of date: run `python -m tools.update_readme`")
-    elif current != wanted:
+    if current != wanted and not check:
         README.write_text(wanted, encoding="utf-8")
-        print("README.md: results table updated")
+    if current != wanted:
+        print("README.md's tables are out of date: run `python -m tools.update_readme`" if check
+              else "README.md: tables updated")
     return int(current != wanted and check)
 
 
