@@ -148,11 +148,6 @@ def _read_idx(path: Path) -> np.ndarray:
     return array.reshape(shape)
 
 
-def _read_idx_set(paths):
-    x_train, y_train, x_test, y_test = map(_read_idx, paths)
-    return (x_train, y_train), (x_test, y_test)
-
-
 def _bounded_array(*args) -> np.ndarray:
     """What NumPy's pickles build arrays with, ``_reconstruct`` or ``ndarray``, bounded."""
     shape, dtype = args[-2:]
@@ -213,8 +208,8 @@ def _read_cifar10_archive(path: Path):
                         f"Copy it again from the original source.") from error
     x_train, y_train = (np.concatenate(part) for part in zip(*map(batches.get, _CIFAR_BATCHES[:5])))
     x_test, y_test = batches["test_batch"]
-    return ((x_train.transpose(0, 2, 3, 1), y_train.reshape(-1, 1)),
-            (x_test.transpose(0, 2, 3, 1), y_test.reshape(-1, 1)))
+    return [x_train.transpose(0, 2, 3, 1), y_train.reshape(-1, 1),
+            x_test.transpose(0, 2, 3, 1), y_test.reshape(-1, 1)]
 
 
 # Images in the train and test splits. MNIST and Fashion-MNIST (same file names and sizes) differ
@@ -225,12 +220,12 @@ _COUNTS = {"mnist": (60_000, 10_000), "fashion_mnist": (60_000, 10_000),
 _FINGERPRINT_IMAGES, _NONZERO_SPLIT = 1_000, 1 / 3
 
 
-def _check_arrays(name: str, arrays, paths: list[Path], fix: str) -> None:
+def _check_arrays(name: str, arrays: list, paths: list[Path], fix: str) -> None:
     """Refuse arrays that are not ``name``'s though their files (``paths``, in order) hash right."""
     title, fashion = DATASET_TITLES[name], name == "fashion_mnist"
     image, label = ((32, 32, 3), (1,)) if name == "cifar10" else ((28, 28), ())
-    for split, count, (x, y), x_file, y_file in zip(
-            ("train", "test"), _COUNTS[name], arrays, paths[::2], paths[1::2]):
+    for split, count, x, y, x_file, y_file in zip(
+            ("train", "test"), _COUNTS[name], arrays[::2], arrays[1::2], paths[::2], paths[1::2]):
         for file, array, shape, what in ((x_file, x, image, "images"),
                                          (y_file, y, label, "labels")):
             if array.shape != (count, *shape):
@@ -291,7 +286,7 @@ def _load_local(name: str, data_dir: Path):
     # every file is checked (no link out of the folder, then its hash) before any is read
     kinds = {_verify_file(_inside(path, data_dir), folder.name, manifest, fix)
              for path in dict.fromkeys(paths)}
-    arrays = _read_cifar10_archive(paths[0]) if name == "cifar10" else _read_idx_set(paths)
+    arrays = _read_cifar10_archive(paths[0]) if name == "cifar10" else list(map(_read_idx, paths))
     _check_arrays(name, arrays, paths, fix)
     return arrays, ("the official distribution files, checked against the publisher's SHA-256"
                     if kinds == {"official"} else "a local rebuild, not the official files: "
@@ -304,11 +299,11 @@ def _load_online(name: str):
         path = _download_verified(_MNIST_BASE_URL + "mnist.npz", cache / "mnist.npz",
                                   _OFFICIAL_SHA256["mnist/mnist.npz"])
         with np.load(path, allow_pickle=False) as data:
-            arrays = (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
+            arrays = [data[key] for key in ("x_train", "y_train", "x_test", "y_test")]
     elif name == "fashion_mnist":
-        arrays = _read_idx_set([_download_verified(
+        arrays = list(map(_read_idx, [_download_verified(
             _MNIST_BASE_URL + file, cache / "fashion-mnist" / file,
-            _OFFICIAL_SHA256[f"fashion-mnist/{file}"]) for file in _IDX_FILES])
+            _OFFICIAL_SHA256[f"fashion-mnist/{file}"]) for file in _IDX_FILES]))
     else:
         arrays = _read_cifar10_archive(_download_verified(
             _CIFAR10_URL, cache / "cifar-10-python.tar.gz",
@@ -330,6 +325,6 @@ def load_data(name: str):
             raise unreadable(error) from error
         source += f" ({DATA_ENV})"
     _LOADED_FROM[name] = source
-    print(f"{DATASET_TITLES[name]}: {len(arrays[0][0]):,} training and {len(arrays[1][0]):,} test "
+    print(f"{DATASET_TITLES[name]}: {len(arrays[0]):,} training and {len(arrays[2]):,} test "
           f"images from {source}.")
-    return arrays
+    return tuple(zip(arrays[::2], arrays[1::2]))  # (x_train, y_train), (x_test, y_test)
