@@ -53,7 +53,7 @@ def stale_files(repo: Path = COURSE_ROOT, slug: str = REPOSITORY, write: bool = 
 
 def main() -> None:
     for path in stale_files(write=True):
-        print(path.relative_to(COURSE_ROOT).as_posix(), f"now points at {REPOSITORY} v{__version__}")
+        print(path.relative_to(COURSE_ROOT), f"now points at {REPOSITORY} v{__version__}")
 
 
 if __name__ == "__main__":
