@@ -1,5 +1,5 @@
-"""What several test modules need: tiny dataset files, a lesson's set-up cell, a quiet
-local web server, and a way to see whether a folder changed."""
+"""What several test modules need: tiny dataset files, a quiet local web server, a way to
+see whether a folder changed, and unreadable paths."""
 
 import builtins
 import gzip
@@ -9,7 +9,6 @@ import io
 import os
 from pathlib import Path
 
-import nbformat
 import numpy as np
 
 
@@ -20,16 +19,11 @@ def idx_bytes(array) -> bytes:
     return gzip.compress(header + array.astype(np.uint8).tobytes(), compresslevel=1, mtime=0)
 
 
-def write_manifest(root: Path, prefix: str = "", newline: str = "\n", encoding: str = "utf-8") -> None:
+def write_manifest(root: Path) -> None:
     """A ``SHA256SUMS`` in ``root`` listing every other file under it, as `sha256sum` does."""
-    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {prefix}{p.relative_to(root).as_posix()}"
+    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(root).as_posix()}\n"
              for p in sorted(root.rglob("*")) if p.is_file() and p.name != "SHA256SUMS"]
-    (root / "SHA256SUMS").write_bytes((newline.join(lines) + newline).encode(encoding))
-
-
-def setup_cell(path: Path) -> str:
-    """The source of a lesson's first code cell, its set-up cell."""
-    return next(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    (root / "SHA256SUMS").write_text("".join(lines), encoding="utf-8", newline="\n")
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -44,8 +38,8 @@ def file_stats(folder: Path, skip: set[str] = frozenset({"__pycache__"})) -> dic
     for parent, subfolders, files in os.walk(folder):
         subfolders[:] = [name for name in subfolders if name not in skip]
         for name in files:
-            info = os.lstat(os.path.join(parent, name))
-            found[os.path.relpath(os.path.join(parent, name), folder)] = (info.st_size, info.st_mtime_ns)
+            info = os.lstat(path := os.path.join(parent, name))
+            found[os.path.relpath(path, folder)] = (info.st_size, info.st_mtime_ns)
     return found
 
 

@@ -21,7 +21,7 @@ from nbclient import NotebookClient
 import coursekit
 from coursekit import facts
 from coursekit.paths import COURSE_ROOT
-from helpers import QuietHandler, file_stats, setup_cell
+from helpers import QuietHandler, file_stats
 
 NOTEBOOKS = sorted((COURSE_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SHARED_DATA = COURSE_ROOT.parent / "shared" / "datasets"
@@ -29,7 +29,8 @@ ARCHIVE = f"archive/v{coursekit.__version__}.tar.gz"
 
 
 def test_setup_cell_installs_this_version_from_this_repository():
-    assert f'"{facts.github_url()}/{ARCHIVE}"' in setup_cell(NOTEBOOKS[0])
+    setup = next(c for c in nbformat.read(NOTEBOOKS[0], 4).cells if c.cell_type == "code")
+    assert f'"{facts.github_url()}/{ARCHIVE}"' in setup.source
 
 
 @pytest.fixture(scope="module")
@@ -74,23 +75,21 @@ def test_a_lesson_runs_alone(notebook, mirror, tmp_path, monkeypatch):
         COURSE_ROOT / name for name in ("data", "figures") if (COURSE_ROOT / name).is_dir()]
     before = [file_stats(folder) for folder in watched]
     kernel = throwaway_kernel(tmp_path)
+    path = f"{os.environ['PATH']}{os.pathsep}{Path(sys.executable).parent}"
     for name, value in {"JUPYTER_PATH": tmp_path / "share/jupyter", "COURSE_REPO_URL": mirror,
-                        "HOME": tmp_path / "home", "PIP_NO_INDEX": "1",
-                        "PIP_NO_BUILD_ISOLATION": "0", "PYTHONNOUSERSITE": "1",
-                        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-                        "PATH": f"{os.environ['PATH']}{os.pathsep}{Path(sys.executable).parent}"
-                        }.items():
+                        "HOME": tmp_path / "home", "PATH": path, "PIP_NO_INDEX": 1,
+                        "PIP_NO_BUILD_ISOLATION": 0, "PYTHONNOUSERSITE": 1,
+                        "PIP_DISABLE_PIP_VERSION_CHECK": 1}.items():
         monkeypatch.setenv(name, str(value))
     if SHARED_DATA.is_dir():
         monkeypatch.setenv("COURSE_DATA_DIR", str(SHARED_DATA))
     nb = nbformat.read(notebook, as_version=4)
     setup = next(c for c in nb.cells if c.cell_type == "code")
     setup.source = setup.source.replace(facts.github_url(), mirror)
-    quick = nb.metadata.get("course", {}).get("quick", {})
-    at = next((i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])), None)
-    if quick and at is not None:  # a quick run, as the course's runner would make it
+    if quick := nb.metadata["course"].get("quick"):  # as the course's runner makes a quick run
+        at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
         nb.cells.insert(at + 1, nbformat.v4.new_code_cell(
-            "\n".join(f"{k} = {v!r}" for k, v in quick.items())))
+            "\n".join(f"{name} = {value!r}" for name, value in quick.items())))
     nb.cells.append(nbformat.v4.new_code_cell(
         "import coursekit.paths\nprint(coursekit.__file__, coursekit.paths.course_root())"))
     (tmp_path / "alone").mkdir()

@@ -61,15 +61,11 @@ def requirements():
     return [Requirement(line) for line in lines if line and not line.startswith(("#", "-e"))]
 
 
-def selected_names(platform, python):
-    environment = marker_environment(platform, python)
-    return [canonicalize_name(req.name) for req in requirements()
-            if req.marker is None or req.marker.evaluate(environment)]
-
-
 @pytest.mark.parametrize("platform,python", TARGETS)
 def test_markers_select_exactly_one_tensorflow_per_platform(platform, python):
-    tensorflows = [name for name in selected_names(platform, python) if name.startswith("tensorflow")]
+    environment = marker_environment(platform, python)
+    tensorflows = [req.name for req in requirements() if req.name.lower().startswith("tensorflow")
+                   and (req.marker is None or req.marker.evaluate(environment))]
     assert len(tensorflows) == 1, (
         f"requirements.txt selects {tensorflows or 'no tensorflow'} for {platform} "
         f"Python {python}; its markers must pick exactly one TensorFlow build")
