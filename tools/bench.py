@@ -127,8 +127,7 @@ def main(argv=None) -> int:
             raise CourseError("the quick test suite (`pytest notebooks`) failed (see above)")
         quick_seconds = time.perf_counter() - start
         results, seeds = (read_results(FIGURES / name) for name in ("results.json", "seeds.json"))
-        for model_id in seeds:
-            facts.model(model_id)  # a model course.toml does not know stops here
+        list(map(facts.model, seeds))  # a model course.toml does not know stops here
     except CourseError as error:
         print(f"bench: {str(error).rstrip('.')}; figures/benchmark.md was not written.",
               file=sys.stderr)

@@ -5,8 +5,7 @@
 The page runs them with TensorFlow.js (pinned; tf.min.mjs, since Jupyter Book adds every *.js
 under site/_static to every page). The `tensorflowjs` converter would replace the course's
 tensorflow, keras and numpy, so the weights are written here: float32 in base64 inside a script
-(a page opened from disk may load scripts, not fetch files), the layers in models.mjs.
-"""
+(a page opened from disk may load scripts, not fetch files), the layers in models.mjs."""
 
 import argparse, base64, hashlib, json, re, subprocess, sys, tarfile, tempfile
 from pathlib import Path

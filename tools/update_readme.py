@@ -1,8 +1,7 @@
 """Regenerate the README's results and times tables from the figures/ files, each between its
 markers (``<!-- results:start -->`` ... ``<!-- results:end -->``); nothing else is touched.
 
-    python -m tools.update_readme [--check]   (--check: exit 1 if README.md is out of date)
-"""
+    python -m tools.update_readme [--check]   (--check: exit 1 if README.md is out of date)"""
 
 import argparse, json, sys
 
@@ -32,12 +31,11 @@ def render(results: dict, seeds: dict) -> str:
     lines = ["| Model | Architecture | Dataset | Tutorial reported | Ours: test accuracy "
              "| Across seeds: mean ± sd | Epochs | Batch | Training time (2-core CPU) |",
              "|---|---|---|---|---|---|---|---|---|"]
-    rebuilt = False
+    rebuilt = {m for m, entry in results.items() if "rebuild" in entry.get("data_source", "")}
     for model in sorted(map(facts.model, results), key=list(facts.MODELS.values()).index):
         model_id, entry = model.id, results[model.id]
         dataset = facts.DATASET_TITLES.get(model.dataset, model.dataset)
-        if "rebuild" in entry.get("data_source", ""):
-            rebuilt, dataset = True, dataset + " [1]"
+        dataset += " [1]" if model_id in rebuilt else ""
         ours = f"**{entry['test_accuracy']:.4f}**"
         if entry.get("quickdraw_test_accuracy") is not None:
             ours += (f" own test set; **{entry['quickdraw_test_accuracy']:.4f}** real drawings by "
