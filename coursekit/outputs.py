@@ -7,7 +7,7 @@ import contextlib
 import io
 import os
 import re
-import tempfile
+import secrets
 from pathlib import Path
 
 from .errors import CourseError, SettingError
@@ -15,8 +15,6 @@ from .paths import COURSE_ROOT
 
 COMMITTED_FIGURES = COURSE_ROOT / "figures"
 _chosen: dict[str, Path] = {}  # "figures" and "models", when the runner chose them
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 def use_output_folder(figures: Path, models: Path | None = None) -> None:
@@ -68,19 +66,18 @@ def write_together(contents: dict[Path, bytes], renaming=contextlib.nullcontext)
     written = {}
     try:
         for path, data in contents.items():
-            fd, written[path] = tempfile.mkstemp(dir=_writable(path.parent),
-                                                 prefix=path.name + ".part-")
-            with os.fdopen(fd, "wb") as handle:
+            _writable(path.parent)
+            written[path] = path.with_name(f"{path.name}.part-{secrets.token_hex(4)}")
+            with open(written[path], "xb") as handle:  # "x": a new file, never one already there
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(written[path], 0o666 & ~_UMASK)  # mkstemp's 0600 is not for sharing
         with renaming():
             for path, tmp in written.items():
                 os.replace(tmp, path)
     except BaseException as error:
         for tmp in written.values():
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
         if isinstance(error, OSError):
             raise CourseError(f"Could not write {path} ({error.strerror or error}); no file was "
                               f"replaced. Free space or fix the folder's permissions, then run "

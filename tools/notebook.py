@@ -1,8 +1,6 @@
-"""A lesson notebook as the runner and tests handle it: :func:`prepare` adds to a copy what a
-learner never sees (a ``coursekit.runtime.start`` cell, the ``parameters`` override, a cell
-computing each markdown cell's prose fields, a last cell reporting every model's result);
-:func:`finish` takes them out and writes the fields' values (CONTRIBUTING, "How a lesson runs").
-A field: ``<!--{test_acc:.2%}-->99.16%<!--/-->``, an f-string template, then its last value."""
+"""A lesson notebook as the runner and tests handle it: :func:`prepare` adds to a copy the cells
+a learner never sees, :func:`finish` takes them out and writes the prose fields' values
+(CONTRIBUTING, "How a lesson runs"). A field: ``<!--{test_acc:.2%}-->99.16%<!--/-->``."""
 
 import copy, hashlib, io, itertools, json, re, tokenize
 
@@ -27,11 +25,12 @@ def prepare(nb, *, figures: str, models: str | None = None, parameters: dict | N
                        f"_course_runtime.start({figures!r}, {models!r}, {precision!r})\n"
                        "_course_prose = {}")]
     for index, cell in enumerate(nb.cells):
-        if not solutions and cell.cell_type == "markdown" and cell.source.startswith("## Solutions"):
+        if not solutions and cell.source.startswith("## Solutions"):
             break
         cells.append(copy.deepcopy(cell))
         if parameters and index == tagged[0]:
-            cells.append(_injected("\n".join(f"{name} = {value!r}" for name, value in parameters.items())))
+            cells.append(_injected("\n".join(f"{name} = {value!r}"
+                                             for name, value in parameters.items())))
         templates = FIELD.findall(cell.source) if cell.cell_type == "markdown" else []
         if templates:
             values = ", ".join(f"{f'{index}.{n}'!r}: f{template!r}"
@@ -95,7 +94,8 @@ def code_sha256(nb) -> str:
 
 def _code_tokens(source: str) -> list[str]:
     """The cell's Python tokens without comments and layout (lines, for IPython magics)."""
-    structure = {tokenize.NEWLINE: "<newline>", tokenize.INDENT: "<indent>", tokenize.DEDENT: "<dedent>"}
+    structure = {tokenize.NEWLINE: "<newline>", tokenize.INDENT: "<indent>",
+                 tokenize.DEDENT: "<dedent>"}
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError):
