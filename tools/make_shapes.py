@@ -11,8 +11,7 @@ image is seeded from (SEED, style, shape, split, index): the same bytes on every
 changing one set leaves the others as they were.
 """
 
-import hashlib
-import math
+import hashlib, math
 from pathlib import Path
 
 import numpy as np
@@ -73,10 +72,10 @@ def circle_strokes(rng, style: str) -> list[np.ndarray]:
     # Another person: two arcs (pen lifted half-way), lopsided, a spiral drift.
     start, strokes = rng.uniform(0, 2 * np.pi), []
     for half in range(2):
-        a0 = start + half * np.pi + rng.normal(0, 0.25)
-        t = a0 + np.linspace(0, np.pi * rng.uniform(0.95, 1.3), 56)
-        radius = 1.0 + _wobble(rng, 56, 0.09)
-        strokes.append(_arc(t, radius + np.linspace(0, rng.normal(0, 0.09), 56)))
+        t = start + half * np.pi + rng.normal(0, 0.25) + np.linspace(
+            0, np.pi * rng.uniform(0.95, 1.3), 56)
+        radius = 1.0 + _wobble(rng, 56, 0.09) + np.linspace(0, rng.normal(0, 0.09), 56)
+        strokes.append(_arc(t, radius))
     return strokes
 
 
@@ -90,8 +89,7 @@ def polygon_strokes(rng, style: str, shape: str) -> list[np.ndarray]:
     corners += rng.normal(0, 0.05 if style == "tidy" else 0.1, corners.shape)
     if style == "pencil" and shape == "rectangle":  # a slanted parallelogram or a trapezoid
         taper = rng.uniform(-0.35, 0.35) if rng.uniform() < 0.5 else 0.0
-        corners[:2, 0] *= 1 - taper
-        corners[2:, 0] *= 1 + taper
+        corners[:, 0] *= 1 + np.array([-taper, -taper, taper, taper])  # top narrower or wider
     corners = np.roll(corners, rng.integers(len(corners)), axis=0)
     if style != "other":  # back to the first corner, stopping short of it or overshooting
         end = corners[0] + (corners[1] - corners[0]) * rng.uniform(-0.08, 0.12)
