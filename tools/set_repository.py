@@ -8,7 +8,7 @@ run this after a release bump, and push the tag), and the site's repository butt
 (site/_config.yml). Other links stay.
 """
 
-import re
+import functools, re
 from pathlib import Path
 
 import nbformat
@@ -27,10 +27,7 @@ def stale_files(repo: Path = COURSE_ROOT, slug: str = REPOSITORY, write: bool = 
                 version: str = __version__) -> list[Path]:
     """Files that name another repository than ``slug`` or whose set-up cell fetches
     another version than ``version``; rewritten when ``write``."""
-    def pointed(text: str) -> str:
-        return REPOSITORY_URL.sub(lambda m: m.group("host") + slug, text)
-
-    stale = []
+    pointed, stale = functools.partial(REPOSITORY_URL.sub, rf"\g<host>{slug}"), []
     for path in sorted((repo / "notebooks").glob("[0-9]*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         badge = next(cell for cell in nb.cells if cell.cell_type == "markdown")
@@ -43,8 +40,7 @@ def stale_files(repo: Path = COURSE_ROOT, slug: str = REPOSITORY, write: bool = 
             if write:
                 nbformat.write(nb, path)
     config = repo / "site" / "_config.yml"
-    text = config.read_text(encoding="utf-8")
-    if pointed(text) != text:
+    if pointed(text := config.read_text(encoding="utf-8")) != text:
         stale.append(config)
         if write:
             config.write_text(pointed(text), encoding="utf-8")
