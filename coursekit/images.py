@@ -106,9 +106,6 @@ def _check_image(path: Path, found: dict) -> None:
             raise DataError(f"{path} is an animated {fmt}: Keras would train on its first frame "
                             f"only (a GIF's after decoding every frame). Save a still PNG.")
         data = path.read_bytes()
-        if data.startswith(b"\x89PNG") and data[24:25] == b"\x10":  # bit depth 16
-            raise DataError(f"{path} is a 16-bit PNG, which {_READERS} read differently "
-                            f"(TensorFlow scales it down, Pillow does not). Save it as 8-bit PNG.")
         import tensorflow as tf  # only now: a refused header costs no TensorFlow
 
         try:  # Pillow forgives what TensorFlow refuses (a PNG chunk's wrong checksum, for one)

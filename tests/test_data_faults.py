@@ -283,7 +283,7 @@ APART = r"which TensorFlow .* and Pillow .* read differently"
     ("square/see-through.gif", lambda to: drawing().save(to, transparency=0),  # TF: all black
      rf"has transparent pixels, {APART} \(Keras drops the alpha.*Flatten it onto a white"),
     ("square/deep.png", lambda to: Image.fromarray(np.full((24, 24), 40_000, np.uint16)).save(to),
-     rf"is a 16-bit PNG, {APART} .*Save it as 8-bit PNG"),
+     r"is a PNG image \(mode I;16\) that TensorFlow .* to different pixels\. Save it as an 8-bit"),
     ("square/palette.bmp", lambda to: drawing().save(to),  # TensorFlow ignores a BMP's palette
      r"is a BMP image \(mode P\) that TensorFlow .* decode to different pixels\. Save it"),
     # a layout Keras reads otherwise than lesson 08 (the first class crashed it)
