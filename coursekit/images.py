@@ -164,12 +164,9 @@ def _check_folder(root: Path, splits) -> ImageFolderReport:
         if loose:
             raise DataError(f"{split_dir} holds images directly ({loose[0]}, ...). Put each "
                             f"image in a subfolder named after its class, e.g. {split}/circle/.")
-        for link in (p for p in split_dir.iterdir() if p.is_symlink()):
-            try:  # a link that leads nowhere Keras skips, as we do
-                looped = split_dir.resolve().is_relative_to(link.resolve(strict=True))
-            except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop
-                looped = isinstance(error, RuntimeError)
-            if looped:
+        # Keras lists a link to a folder as a class and walks it; it skips one leading nowhere
+        for link in (p for p in split_dir.iterdir() if p.is_symlink() and p.is_dir()):
+            if split_dir.resolve().is_relative_to(link.resolve()):
                 raise DataError(f"{link} is a symbolic link that loops back to a folder holding "
                                 f"it: Keras would read it as a class. Remove the link: rm {link}")
         classes = sorted(p.name for p in split_dir.iterdir()

@@ -290,7 +290,7 @@ APART = r"which TensorFlow .* and Pillow .* read differently"
     ("circle/batch1/1.png", png(), r"sits in a subfolder of the class folder .*circle: .*Expected"),
     ("square/batch1/1.png", png(), r"sits in a subfolder of the class folder .*square: .*move"),
     *[("loop", lambda link, to=to: link.symlink_to(to), r"is a symbolic link that loops back "
-      r".*Remove the link") for to in ("..", ".", "loop")],
+      r".*Remove the link") for to in ("..", ".")],
     ("", lambda train: (train / "square").rename(train / ".square"),  # hidden: not a class
      r"has 1 class folder\(s\) \['circle'\]; a classifier needs at least two"),
 ])
