@@ -159,9 +159,8 @@ def _check_folder(root: Path, splits) -> ImageFolderReport:
             raise DataError(f"{root} has no {split}/ folder. Expected {split}/<class>/<image> "
                             f"(e.g. {split}/circle/1.png) for each of "
                             f"{', '.join(s + '/' for s in splits)}.{_layout_hint(root, split)}")
-        loose = [p.name for p in split_dir.iterdir()
-                 if p.is_file() and p.suffix.lower() in KERAS_IMAGE_EXTENSIONS]
-        if loose:
+        if loose := [p.name for p in split_dir.iterdir()
+                     if p.is_file() and p.suffix.lower() in KERAS_IMAGE_EXTENSIONS]:
             raise DataError(f"{split_dir} holds images directly ({loose[0]}, ...). Put each "
                             f"image in a subfolder named after its class, e.g. {split}/circle/.")
         # Keras lists a link to a folder as a class and walks it; it skips one leading nowhere
@@ -186,14 +185,12 @@ def _check_folder(root: Path, splits) -> ImageFolderReport:
             files = sorted(Path(parent) / file for parent, _, names in
                            os.walk(class_dir, onerror=_raise) for file in names)
             images = [f for f in files if f.name.lower().endswith(KERAS_IMAGE_EXTENSIONS)]
-            hidden = next((f for f in images if _hidden(f, class_dir)), None)
-            if hidden is not None:  # Keras reads it as a drawing; the course cannot change that
+            if hidden := next((f for f in images if _hidden(f, class_dir)), None):
                 raise DataError(f"{hidden} is hidden, yet Keras reads it as an image of '{name}' "
                                 f"(macOS leaves ._ copies, Jupyter .ipynb_checkpoints/). Delete it "
                                 f"(every ._ file: `find {root} -name '._*' -delete`), or drop the "
                                 f"leading dot if it is a drawing.")
-            nested = next((f for f in images if f.parent != class_dir), None)
-            if nested is not None:
+            if nested := next((f for f in images if f.parent != class_dir), None):
                 raise DataError(f"{nested} sits in a subfolder of the class folder {class_dir}: "
                                 f"Keras would count it, lesson 08's own loader would not. Expected "
                                 f"{split}/{name}/1.png: move the images up into {class_dir}.")
