@@ -1,11 +1,11 @@
 """Execute the course notebooks and store their outputs, all or nothing.
 
-    python -m tools.run_notebooks [--quick] [--set NAME=VALUE ...] [--times FILE] [NOTEBOOK ...]
+    python -m tools.run_notebooks [--times FILE] [NOTEBOOK ...]
 
-With no notebook named, runs every lesson in order. A full run lands each lesson's outputs,
+With no notebook named, runs every lesson in order, in full. It lands each lesson's outputs,
 prose numbers, figures, ``figures/results.json`` and README tables once every cell has run
-and every model has reached its floor (CONTRIBUTING, "How a lesson runs"); a quick run,
-``--set`` or ``--no-store`` store nothing.
+and every model has reached its floor (CONTRIBUTING, "How a lesson runs"). A quick run is
+``pytest notebooks/NN_topic.ipynb``; a candidate setting, ``tools.seeds --set N=V --out FILE``.
 """
 
 import argparse, ast, atexit, contextlib, json, signal, sys, tempfile, threading, time
@@ -126,7 +126,7 @@ def land(path: Path, nb, staging: Path, results: dict, times: dict | None = None
     write_together(contents, renaming=_signals_held)
 
 
-def failure_line(path: Path, error: BaseException, finished: list[str], quick: bool) -> str:
+def failure_line(path: Path, error: BaseException, finished: list[str]) -> str:
     """One line: what stopped the run, and that nothing of that notebook was stored."""
     if isinstance(error, InterruptedAfterSaving):
         return (f"Interrupted just after {path.name} finished: it and {len(finished)} "
@@ -136,27 +136,20 @@ def failure_line(path: Path, error: BaseException, finished: list[str], quick: b
     line = next((line.strip() for line in str(text).splitlines() if line.strip()), "")
     what = ("interrupted" if isinstance(error, KeyboardInterrupt) or name == "KeyboardInterrupt"
             else f"failed: {name}: {line if len(line) <= 300 else line[:297] + '...'}")
-    if quick:
-        return f"{path.name} {what}. A quick run stores nothing."
     kept = (f"; {len(finished)} notebook(s) finished before it and were saved "
             f"({', '.join(finished)})" if finished else "")
     return (f"{path.name} {what}. Nothing of it was saved: its notebook, figures, "
             f"results.json entries and README rows are as they were{kept}.")
 
 
-def run_one(path: Path, args: argparse.Namespace) -> float:
-    """Execute one notebook and, in a full run, check its floors and land its files."""
+def run_one(path: Path, times_file: Path | None) -> float:
+    """Execute one notebook in full, check its floors and land its files."""
     with tempfile.TemporaryDirectory(prefix=f"course-run-{path.stem}-") as staging:
-        finished, report, seconds = execute(path, quick=args.quick, figures=Path(staging),
-                                            parameters=dict(args.settings))
+        finished, report, seconds = execute(path, figures=Path(staging))
         for model_id, entry in report["results"].items():
-            print("  " + floor_check(model_id, entry["test_accuracy"], quick=args.quick),
-                  flush=True)
-        if args.settings or args.no_store:
-            print("  nothing stored (settings overridden, or --no-store)", flush=True)
-        elif not args.quick:
-            times = {path.name: round(seconds, 1)} if args.times else None
-            land(path, finished, Path(staging), report["results"], times, args.times)
+            print("  " + floor_check(model_id, entry["test_accuracy"], quick=False), flush=True)
+        times = {path.name: round(seconds, 1)} if times_file else None
+        land(path, finished, Path(staging), report["results"], times, times_file)
     return seconds
 
 
@@ -173,19 +166,15 @@ def parse_setting(text: str) -> tuple[str, object]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
-    parser.add_argument("--quick", action="store_true", help="small slices, one epoch")
-    parser.add_argument("--set", dest="settings", action="append", type=parse_setting, default=[],
-                        metavar="NAME=VALUE", help="override a setting of the parameters cell")
     parser.add_argument("--times", type=Path, help="merge {notebook: seconds} into this JSON file")
-    parser.add_argument("--no-store", action="store_true", help="check the floors, store nothing")
     args = parser.parse_args(argv)
     times = {}
     for path in args.notebooks or sorted(NOTEBOOKS.glob("[0-9]*.ipynb")):
-        print(f"{'quick' if args.quick else 'full'} run: {path.name} ...", flush=True)
+        print(f"full run: {path.name} ...", flush=True)
         try:
-            times[path.name] = run_one(path.resolve(), args)
+            times[path.name] = run_one(path.resolve(), args.times)
         except (KeyboardInterrupt, Exception) as error:
-            print(failure_line(path, error, list(times), args.quick), file=sys.stderr, flush=True)
+            print(failure_line(path, error, list(times)), file=sys.stderr, flush=True)
             return 130 if isinstance(error, KeyboardInterrupt) else 1
         print(f"  done in {times[path.name]:.0f} s", flush=True)
     print(f"total: {sum(times.values()):.0f} s for {len(times)} notebook(s)")
