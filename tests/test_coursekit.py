@@ -17,13 +17,6 @@ def outputs(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.fixture
-def keras():
-    coursekit.quiet_tensorflow_import()
-    import keras
-    return keras
-
-
 def test_importing_the_package_changes_nothing_and_brings_no_tensorflow(tmp_path):
     probe = ("import sys, coursekit; assert 'tensorflow' not in sys.modules, 'tensorflow'; "
              "[getattr(coursekit, name) for name in coursekit.__all__]")
@@ -54,8 +47,7 @@ def test_save_figure_writes_a_readable_png_and_no_temporary_files(outputs):
     ("B2", "curves only", "the course's target 0.97"),
     ("E1-augmented", "accuracy on another person's drawings 73.3%", "no floor"),
 ])
-def test_each_model_says_what_its_tutorial_reported_and_whose_floor_it_has(model_id, words,
-                                                                           floor):
+def test_each_model_says_what_its_tutorial_reported_and_its_floor(model_id, words, floor):
     model = coursekit.facts.model(model_id)
     assert (model.tutorial, model.floor_words) == (words, floor)
     assert coursekit.tutorial(model_id) == model.reported
@@ -86,7 +78,9 @@ def test_only_tensorflows_retracing_warning_is_dropped(monkeypatch, caplog):
     assert [record.getMessage() for record in caplog.records] == ["something else"]
 
 
-def test_the_report_reads_results_from_the_lessons_variables(keras, outputs, monkeypatch):
+def test_a_models_report_reads_the_lessons_variables_and_its_diagram_draws(outputs, monkeypatch):
+    coursekit.quiet_tensorflow_import()
+    import keras
     from coursekit import runtime
 
     model = keras.Sequential([
@@ -109,10 +103,6 @@ def test_the_report_reads_results_from_the_lessons_variables(keras, outputs, mon
     assert entry["train_gflop_per_sample"] == round(3 * 10_496 / 1e9, 5)
     with pytest.raises(CourseError, match="below a quick run's floor"):
         runtime.report(spec, {**namespace, "acc": 0.01}, {}, quick=True)
-
-
-def test_model_diagram_without_the_venv_on_path(keras, outputs, monkeypatch):
-    monkeypatch.setenv("PATH", "/usr/bin:/bin")
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)], name="tiny")
-    assert coursekit.save_model_diagram(model, "tiny").read_bytes()[:4] == b"\x89PNG"
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # the venv not activated: graphviz-pure not on it
+    assert coursekit.save_model_diagram(model, "cnn").read_bytes()[:4] == b"\x89PNG"
 
