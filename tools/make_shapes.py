@@ -1,6 +1,5 @@
-"""Draw lesson 08's hand-drawn-style shapes (circle / rectangle / triangle).
-
-    python tools/make_shapes.py   # rewrites data/shapes, shapes_other_style and shapes_pencil
+"""Draw lesson 08's hand-drawn-style shapes: ``python tools/make_shapes.py`` rewrites
+data/shapes, shapes_other_style and shapes_pencil.
 
 The tutorial's 60 drawings cannot be redistributed, so the course draws its own as people do
 with a mouse or a pen: wobbly strokes that do not quite close, drawn 4x larger and averaged
@@ -11,7 +10,7 @@ image is seeded from (SEED, style, shape, split, index): the same bytes on every
 changing one set leaves the others as they were.
 """
 
-import hashlib, math
+import hashlib, itertools, math, shutil
 from pathlib import Path
 
 import numpy as np
@@ -149,15 +148,13 @@ def draw(style: str, shape: str, split: str, index: int) -> Image.Image:
 def main(data: Path = COURSE_ROOT / "data") -> None:
     for style, look in STYLES.items():
         folder, written = look["folder"], []
-        for split, count in look["splits"].items():
-            for shape in CLASSES:
-                out = data / folder / split / shape
-                out.mkdir(parents=True, exist_ok=True)
-                for old in out.glob("*.png"):
-                    old.unlink()
-                for index in range(count):
-                    written.append(out / f"{shape}_{index + 1:02d}.png")
-                    draw(style, shape, split, index).save(written[-1], format="PNG")
+        for (split, count), shape in itertools.product(look["splits"].items(), CLASSES):
+            out = data / folder / split / shape
+            shutil.rmtree(out, ignore_errors=True)  # a class folder is rewritten whole
+            out.mkdir(parents=True)
+            for index in range(count):
+                written.append(out / f"{shape}_{index + 1:02d}.png")
+                draw(style, shape, split, index).save(written[-1])
         digest = hashlib.sha256(b"".join(p.read_bytes() for p in written)).hexdigest()[:12]
         print(f"{folder}: {len(written)} images (sha256 of all bytes {digest})")
 
