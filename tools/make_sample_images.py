@@ -1,6 +1,5 @@
-"""Write the sample images lessons 01 and 03 open, the same bytes on every run.
-
-    COURSE_DATA_DIR=../shared/datasets python tools/make_sample_images.py
+"""Write the sample images lessons 01 and 03 open, the same bytes on every run:
+``COURSE_DATA_DIR=../shared/datasets python tools/make_sample_images.py``.
 
 data/samples/digit_28x28.png is the first MNIST test digit (a 7), 8-bit grey;
 data/samples/frog_32x32.png the first frog in CIFAR-10's test set, 8-bit RGB: both are
@@ -42,8 +41,7 @@ def two(x0: float, y0: float, size: float) -> list[tuple[float, float]]:
 
 
 def my_digit() -> Image.Image:
-    """A "2" off-centre (left and low), about two thirds of the page high, painted along
-    its points by a round brush with no gaps between them, on a page with a gradient."""
+    """The "2", two thirds of the page high, left and low, painted by a round brush."""
     page = Image.new("RGB", (WIDTH, HEIGHT))
     draw = ImageDraw.Draw(page)
     for y in range(HEIGHT):
@@ -51,7 +49,7 @@ def my_digit() -> Image.Image:
             round(a + (b - a) * (y / (HEIGHT - 1))) for a, b in zip(PAPER_TOP, PAPER_BOTTOM)))
     points = two(x0=38, y0=30, size=120)
     for (xa, ya), (xb, yb) in zip(points, points[1:]):
-        steps = max(1, int(math.hypot(xb - xa, yb - ya)))
+        steps = max(1, int(math.hypot(xb - xa, yb - ya)))  # a stamp every pixel: no gaps
         for s in range(steps + 1):
             x, y = xa + (xb - xa) * s / steps, ya + (yb - ya) * s / steps
             draw.ellipse([x - BRUSH, y - BRUSH, x + BRUSH, y + BRUSH], fill=INK)
