@@ -1,8 +1,7 @@
 """The "Try it" page (site/try_it.md) in Chromium: its probabilities equal Keras's, and strokes
-drawn with the mouse get the right answer. The page runs the export committed in
-site/_static/tryit, with the lessons' saved models in models/ exported over it where trained; a
-model not trained here (a fresh clone, CI) is rebuilt in Keras from its export for the
-comparison. (tests/test_site.py checks the built page's layout at both widths.)"""
+drawn with the mouse get the right answer. It runs the committed export, the lessons' models in
+models/ exported over it where trained; one not trained here (CI) is rebuilt in Keras from the
+committed export. (tests/test_site.py checks the built page's layout at both widths.)"""
 
 import json, re, shutil
 
@@ -24,12 +23,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     """The page's HTML alone, beside tryit.js, tf.min.mjs and the exported models."""
-    found = [path for path in FILES.values() if path.is_file()]
     chromium = shutil.which("chromium") or pytest.skip("no Chromium")
     root = tmp_path_factory.mktemp("tryit")
     shutil.copytree(COMMITTED, root / "_static/tryit")
-    if found:  # the lessons' own models replace their committed export
-        assert export_models.main([*map(str, found), "--out", str(root / "_static/tryit")]) == 0
+    if found := [str(path) for path in FILES.values() if path.is_file()]:  # the lessons' own
+        assert export_models.main([*found, "--out", str(root / "_static/tryit")]) == 0  # over it
     html = re.search(r"```\{raw\} html\n(.*?)```", (REPO / "site/try_it.md").read_text(), re.S)[1]
     (root / "try_it.html").write_text(PAGE.format(html))
     from playwright.sync_api import sync_playwright
@@ -44,7 +42,6 @@ def page(tmp_path_factory):
         tab.goto((root / "try_it.html").as_uri())
         tab.wait_for_function(
             "!document.getElementById('tryit-answer').textContent.startsWith('Load')")
-        tab.exported = root / "_static/tryit"
         yield tab
         assert tab.problems == []
         browser.close()
@@ -100,10 +97,9 @@ def test_probabilities_equal_keras(page):
             np.testing.assert_allclose(got["input"], inputs[-1].ravel(), atol=1e-6)
             ours.append(got["probabilities"])
         reference = keras_float32(FILES[name]) if FILES[name].is_file() else \
-            export_models.rebuild(name, page.exported)
+            export_models.rebuild(name, COMMITTED)  # not trained: the page runs this export
         keras_says = reference.predict(np.array(inputs, "float32"), verbose=0)
         worst[name] = float(np.abs(np.array(ours) - keras_says).max())
-    print("largest difference from Keras:", worst)
     assert max(worst.values()) < 1e-4, worst
 
 

@@ -72,8 +72,7 @@ def report(results: dict, seeds: dict, rates: dict, quick_seconds: float) -> str
                for model_id, entry in sorted(results.items()) if training_work(entry)}
     total_work, total_seconds = map(sum, zip(*trained.values()))
     overall = total_work / total_seconds
-    slow = {model_id: seconds for model_id, (work, seconds) in trained.items()
-            if work / seconds < peak / 2}
+    slow = {m: seconds for m, (work, seconds) in trained.items() if work / seconds < peak / 2}
     bound = (f" The models below half that rate ({', '.join(slow)}) took {sum(slow.values()):.0f} "
              f"s on their own: even if every other model trained in no time, the course would "
              f"reach at most {100 * total_work / sum(slow.values()) / peak:.0f}% of the rate."

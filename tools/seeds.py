@@ -2,11 +2,10 @@
 
     python -m tools.seeds [--seeds 1 2 3] [--set NAME=VALUE ...] [--out FILE] [NOTEBOOK ...]
 
-Runs lessons 02-07 in full up to their Solutions once per seed (``SEED`` in the parameters
-cell), storing only ``figures/seeds.json``: per floor model, each seed's test and last
-validation accuracy, and the test accuracies' mean, sd and minimum. Seeds 1, 2, 3 were fixed
-before any result was seen. ``--set`` runs a candidate recipe, ``--out`` writes it elsewhere;
-recipes are chosen on the validation mean (CONTRIBUTING), so a candidate shows no test numbers."""
+Runs lessons 02-07 in full up to their Solutions once per seed (``SEED`` in the parameters cell)
+into ``figures/seeds.json`` only: per floor model, each seed's test and last validation accuracy
+and the test accuracies' mean, sd and minimum. Seeds 1-3 were fixed before any result was seen.
+``--set`` runs a candidate recipe (``--out``: elsewhere), chosen on validation: no test numbers."""
 
 import argparse, statistics, sys, tempfile
 from pathlib import Path
