@@ -1,7 +1,7 @@
 """Each fault a careful user can meet in the data or an image folder stops naming the file and the
 fix, and writes nothing (issues 14, 30): in tiny look-alikes, and copies of ../shared/datasets."""
 
-import gzip, hashlib, io, os, pickle, re, struct, subprocess, sys, tarfile, zlib
+import gzip, io, os, pickle, re, struct, subprocess, sys, tarfile, zlib
 from pathlib import Path
 
 import numpy as np
@@ -48,9 +48,8 @@ def tiny(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("COURSE_DATA_DIR", str(data))
     monkeypatch.setattr(datasets, "_COUNTS", {"mnist": (10, 4), "cifar10": (10, 2)})
     monkeypatch.setattr(datasets, "_MNIST_BASE_URL", (data / "mnist").as_uri() + "/")
-    for name in IDX:
-        monkeypatch.setitem(datasets._OFFICIAL_SHA256, f"fashion-mnist/{name}",
-                            hashlib.sha256((data / "mnist" / name).read_bytes()).hexdigest())
+    monkeypatch.setattr(datasets, "_OFFICIAL_SHA256", datasets._OFFICIAL_SHA256 | {
+        f"fashion-{name}": digest for name, digest in datasets._read_manifest(data).items()})
     return data
 
 
@@ -73,11 +72,6 @@ def batch(data, labels=(1, 1)) -> bytes:
     if isinstance(data, tuple):
         data = type("Build", (), {"__reduce__": lambda self, call=data: call})()
     return pickle.dumps({b"data": data, b"labels": [int(n) for n in labels]}, protocol=2)
-
-
-def plus(line: str):
-    """SHA256SUMS with ``line`` added."""
-    return lambda manifest: manifest + line.encode() + b"\n"
 
 
 SHARED = pytest.mark.skipif(not (SHARED_DATA / "mnist").is_dir(), reason="needs ../shared/datasets")
@@ -106,15 +100,15 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
     (Y_TRAIN, gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 50, 9])), r"shape \(50,\) but .*differs\."),
     (X_TRAIN, gzip.compress(bytes([0, 0, 8, 3]) + struct.pack(">3I", 10**6, 28, 28)),
      r"promises shape \(1000000, 28, 28\), 784,000,000 bytes, more than any MNIST file"),
-    # SHA256SUMS as no shell writes it
-    ("SHA256SUMS", plus("d41d8cd98f00b204e9800998ecf8427e  mnist/x"), r"32 hex .* has 64 \(an MD5"),
-    ("SHA256SUMS", plus("a" * 40 + "  mnist/x"), r"line 5: .*40 hex digits.*a SHA-1"),
-    ("SHA256SUMS", plus("a" * 64), r"line 5: .*the hash is followed by no file name"),
-    ("SHA256SUMS", plus("mnist/x.gz: OK"), r"line 5: .*expected '<sha256>  <folder>/<file>'"),
-    ("SHA256SUMS", plus("a" * 64 + "  mnist/x copied from the USB stick"), r"more than one word"),
-    ("SHA256SUMS", plus("a" * 64 + "  ../mnist/x"), r"line 5: .*the path leaves the data folder"),
-    ("SHA256SUMS", plus("a" * 64 + "  /data/mnist/x"), r"line 5: .*the path leaves the data"),
-    ("SHA256SUMS", plus("a" * 64 + f"  {X_TRAIN}"), rf"{X_TRAIN} is listed .*hash on line 3"),
+    # a line added to SHA256SUMS, as no shell writes it
+    ("SHA256SUMS", "d41d8cd98f00b204e9800998ecf8427e  mnist/x", r"32 hex .* has 64 \(an MD5"),
+    ("SHA256SUMS", "a" * 40 + "  mnist/x", r"line 5: .*40 hex digits.*a SHA-1"),
+    ("SHA256SUMS", "a" * 64, r"line 5: .*the hash is followed by no file name"),
+    ("SHA256SUMS", "mnist/x.gz: OK", r"line 5: .*expected '<sha256>  <folder>/<file>'"),
+    ("SHA256SUMS", "a" * 64 + "  mnist/x copied from the USB stick", r"more than one word"),
+    ("SHA256SUMS", "a" * 64 + "  ../mnist/x", r"line 5: .*the path leaves the data folder"),
+    ("SHA256SUMS", "a" * 64 + "  /data/mnist/x", r"line 5: .*the path leaves the data"),
+    ("SHA256SUMS", "a" * 64 + f"  {X_TRAIN}", rf"{X_TRAIN} is listed .*hash on line 3"),
     ("SHA256SUMS", b"\xff\xfe\x00\xd8" + b"\xa0" * 9, r"is not text in UTF-8 or UTF-16"),
     # a CIFAR-10 archive missing, damaged, or listed in SHA256SUMS yet not CIFAR-10
     (CIFAR, None, r"is missing\."),
@@ -138,6 +132,8 @@ CIFAR, FASHION = "cifar-10/cifar-10-python.tar.gz", f"fashion-mnist/{IDX[0]}"
 ])
 def test_a_listed_file_that_is_not_the_dataset_is_named(tiny, file, content, problem):
     path = tiny / file
+    if isinstance(content, str):  # a line added to SHA256SUMS
+        content = path.read_bytes() + content.encode() + b"\n"
     if content is None:
         path.unlink(missing_ok=True)
     else:
@@ -201,8 +197,7 @@ def test_the_real_files_load_as_keras_gives_them(monkeypatch, name, first_labels
     assert source in datasets.loaded_from(name)
 
 
-def test_without_a_data_folder_the_official_files_are_downloaded_verified(tiny, monkeypatch,
-                                                                          capsys):
+def test_without_a_data_folder_the_official_files_download_verified(tiny, monkeypatch, capsys):
     monkeypatch.delenv("COURSE_DATA_DIR")
     monkeypatch.setenv("KERAS_HOME", str(tiny.parent / "keras"))
     cache, served = tiny.parent / "keras" / "datasets" / "fashion-mnist", tiny / X_TRAIN
@@ -243,13 +238,11 @@ def test_an_unreadable_file_or_folder_is_named_with_the_fix(tiny, shapes, monkey
 
 
 def png(size=24, broken=b"", pixels=True) -> bytes:
-    """A white PNG, the chunk ``broken`` with a wrong checksum, and no pixels unless ``pixels``
-    (a header check must not need them)."""
+    """A white PNG; the chunk ``broken`` has a wrong checksum; no pixels unless ``pixels``."""
     chunks = [(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)),
               (b"IDAT", zlib.compress((b"\0" + b"\xff" * 3 * size) * size if pixels else b"")),
               (b"IEND", b"")]
-    return b"\x89PNG\r\n\x1a\n" + b"".join(
-        struct.pack(">I", len(data)) + kind + data
+    return b"\x89PNG\r\n\x1a\n" + b"".join(struct.pack(">I", len(data)) + kind + data
         + struct.pack(">I", zlib.crc32(kind + data) ^ (kind == broken)) for kind, data in chunks)
 
 
@@ -271,7 +264,6 @@ def shapes(tmp_path) -> Path:
 
 
 HIDDEN = r"is hidden, yet Keras reads it as an image of 'circle' .*Delete it"
-APART = r"which TensorFlow .* and Pillow .* read differently"
 
 
 @pytest.mark.parametrize("name, data, problem", [
@@ -279,9 +271,10 @@ APART = r"which TensorFlow .* and Pillow .* read differently"
     ("circle/._1.png", b"\x00\x05\x16\x07", rf"{HIDDEN} .*-name '\._\*' -delete"),
     ("circle/.ipynb_checkpoints/1.png", png(), HIDDEN),
     ("circle/.secret.PNG", png(), HIDDEN),
-    ("square/scan.png", png(14000, pixels=False), r"too large an image \(Image size \(196.*5000x"),
+    ("square/scan.png", png(14000, pixels=False),  # refused by its header: no pixels needed
+     r"too large an image \(Image size \(196.*5000x"),
     ("square/see-through.gif", lambda to: drawing().save(to, transparency=0),  # TF: all black
-     rf"has transparent pixels, {APART} \(Keras drops the alpha.*Flatten it onto a white"),
+     r"has transparent pixels, which TensorFlow .* read differently .*Flatten it onto a white"),
     ("square/deep.png", lambda to: Image.fromarray(np.full((24, 24), 40_000, np.uint16)).save(to),
      r"is a PNG image \(mode I;16\) that TensorFlow .* to different pixels\. Save it as an 8-bit"),
     ("square/palette.bmp", lambda to: drawing().save(to),  # TensorFlow ignores a BMP's palette
