@@ -65,9 +65,9 @@ def _layout_hint(root: Path, split: str) -> str:
     return ""
 
 
-def _seen_apart(image, keras_pixels, tolerance: int, has_alpha: bool) -> str:
+def _seen_apart(image, keras_pixels, tolerance: int) -> str:
     """Why Keras sees ``image`` otherwise than ``keras.utils.load_img``, or '' (by strips)."""
-    width, height = image.size
+    (width, height), has_alpha = image.size, image.has_transparency_data  # alpha or a key colour
     apart = (f"has transparent pixels, which {_READERS} read differently (Keras drops the alpha "
              f"channel: the colour under them shows). Flatten it onto a white background (save "
              f"it with no transparency)." if has_alpha else f"is a {image.format} image (mode "
@@ -91,21 +91,19 @@ def _check_image(path: Path, found: dict) -> None:
     from PIL import Image, UnidentifiedImageError
 
     try:
+        data = path.read_bytes()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:  # reads the header, not the pixels
-                fmt, mode, size = image.format, image.mode, image.size
-                has_alpha = image.has_transparency_data  # an alpha channel or a transparent colour
-                animated = getattr(image, "is_animated", False)  # finds frame 2, decodes none
+            image = Image.open(io.BytesIO(data))  # reads the header, not the pixels
+        fmt, mode, size = image.format, image.mode, image.size
         if fmt not in _KERAS_IMAGE_FORMATS:
             raise DataError(f"{path} is a {fmt} file under an image name; Keras reads only "
                             f"PNG, JPEG, GIF and BMP. Convert it to PNG.")
         if size[0] * size[1] > MAX_IMAGE_PIXELS:  # as Pillow's own, larger, limit does
             raise Image.DecompressionBombError(f"{size[0]}x{size[1]} pixels")
-        if animated:
+        if getattr(image, "is_animated", False):  # finds frame 2, decodes none
             raise DataError(f"{path} is an animated {fmt}: Keras would train on its first frame "
                             f"only (a GIF's after decoding every frame). Save a still PNG.")
-        data = path.read_bytes()
         import tensorflow as tf  # only now: a refused header costs no TensorFlow
 
         try:  # Pillow forgives what TensorFlow refuses (a PNG chunk's wrong checksum, for one)
@@ -115,9 +113,8 @@ def _check_image(path: Path, found: dict) -> None:
                              getattr(error, "message", str(error))).strip().splitlines()[0]
             raise ValueError(f"TensorFlow, which Keras reads images with, cannot decode it: "
                              f"{message}") from error
-        with Image.open(io.BytesIO(data)) as image:
-            # JPEG decoders round apart (by up to 20 levels, measured)
-            apart = _seen_apart(image, keras_pixels.numpy(), 48 if fmt == "JPEG" else 0, has_alpha)
+        # JPEG decoders round apart (by up to 20 levels, measured)
+        apart = _seen_apart(image, keras_pixels.numpy(), 48 if fmt == "JPEG" else 0)
     except Image.DecompressionBombError as error:
         raise DataError(f"{path} is too large an image ({error}): Keras decodes every pixel, "
                         f"each read, to shrink it to {_SIDE}x{_SIDE}. Save it at most 5000x5000 "
