@@ -70,12 +70,13 @@ def test_a_run_writes_to_my_outputs_which_git_ignores_never_into_the_committed_f
         coursekit.outputs.use_output_folder(COURSE_ROOT / folder)
 
 
-def test_prepare_can_leave_out_the_solutions_and_needs_a_parameters_cell_to_override(tmp_path):
-    nb = nbformat.read(lesson(tmp_path, ("p", "SEED = 0"), "x = 1", ("md", "## Solutions"),
-                              "y = 2"), 4)
+def test_prepare_overrides_the_parameters_and_can_leave_out_the_solutions(tmp_path):
+    nb = nbformat.read(lesson(tmp_path, ("p", "SEED = 0"), "x = 1", ("md", "## Solutions"), "y = 2",
+                              meta={"quick": {"SEED": 1, "EPOCHS": 1}}), 4)
     sources = [c.source for c in notebook.prepare(nb, figures="out", parameters={"SEED": 3},
-                                                  solutions=False).cells]
-    assert sources[1:4] == ["SEED = 0", "SEED = 3", "x = 1"] and "y = 2" not in "".join(sources)
+                                                  quick=True, solutions=False).cells]
+    assert sources[1:4] == ["SEED = 0", "EPOCHS = 1\nSEED = 3", "x = 1"]  # ours beat quick's
+    assert "y = 2" not in "".join(sources)
     assert "_course_runtime.start('out', None, None)" in sources[0] and "report(" in sources[-1]
     nb.cells[0].metadata.tags = []
     with pytest.raises(ValueError, match="no cell tagged 'parameters' to override"):
@@ -172,9 +173,9 @@ FIELDS_LESSON = [("p", "EPOCHS = 5"), "accuracy = 0.25 * EPOCHS",
 
 @pytest.mark.slow
 def test_a_run_fills_the_prose_and_hides_its_own_cells(tmp_path):
-    path = lesson(tmp_path, *FIELDS_LESSON, meta={"quick": {"EPOCHS": 2}, "results": {
+    path = lesson(tmp_path, *FIELDS_LESSON, meta={"results": {
         "B1": {"test_accuracy": "accuracy", "test_loss": "0.5", "epochs": "EPOCHS"}}})
-    finished, report, _ = run_notebooks.execute(path, quick=False, figures=tmp_path / "out")
+    finished, report, _ = run_notebooks.execute(path, figures=tmp_path / "out")
     assert "Reach 125% in 5 epochs." in notebook.FIELD.sub(r"\2", finished.cells[2].source)
     assert report["results"]["B1"]["test_accuracy"] == 1.25
     assert len(finished.cells) == 4
@@ -184,8 +185,6 @@ def test_a_run_fills_the_prose_and_hides_its_own_cells(tmp_path):
     assert (tmp_path / "out" / "probe.png").exists()
     # a full run keeps its models in the course's models/, where later cells and tools look
     assert finished.cells[3].outputs[0].text == "models/probe.keras\n"
-    _, report, _ = run_notebooks.execute(path, quick=True, figures=tmp_path / "out")
-    assert report["prose"] == {"2.0": "50%", "2.1": "2"}  # the quick parameters won
     changed = nbformat.read(path, 4)
     changed.cells[2].source = changed.cells[2].source.replace("{EPOCHS}", "{EPOCHS + 1}")
     assert notebook.code_sha256(changed) != finished.metadata.course["code_sha256"]

@@ -45,14 +45,12 @@ def _signals_held():
         raise InterruptedAfterSaving
 
 
-def execute(path: Path, *, figures: Path, quick: bool = False, parameters: dict | None = None,
+def execute(path: Path, *, figures: Path, parameters: dict | None = None,
             precision: str | None = None, solutions: bool = True) -> tuple:
-    """Run a prepared copy of one notebook: ``(finished notebook, report, seconds)``. Figures go
-    to ``figures`` (staging); models to ``models/``, or beside the figures in a quick run."""
-    prepared = notebook.prepare(
-        nbformat.read(path, as_version=4), figures=str(figures), quick=quick, parameters=parameters,
-        models=str(Path(figures) / "models") if quick else None, precision=precision,
-        solutions=solutions)
+    """Run a prepared copy of one notebook in full: ``(finished notebook, report, seconds)``;
+    figures go to ``figures`` (staging), models to ``models/``."""
+    prepared = notebook.prepare(nbformat.read(path, as_version=4), figures=str(figures),
+                                parameters=parameters, precision=precision, solutions=solutions)
     client = NotebookClient(prepared, timeout=None, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
