@@ -48,9 +48,5 @@ def course_path(relative: str) -> Path:
 def display_path(path) -> str:
     """A path fit to print in a notebook: relative to the course, never a machine path."""
     path = Path(path).resolve()
-    for root in (COURSE_ROOT, course_root()):
-        try:
-            return path.relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
-    return f"<output folder>/{path.name}"
+    root = next((r for r in (COURSE_ROOT, course_root()) if path.is_relative_to(r.resolve())), None)
+    return path.relative_to(root.resolve()).as_posix() if root else f"<output folder>/{path.name}"

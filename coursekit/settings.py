@@ -32,11 +32,8 @@ def data_dir_setting() -> Path | None:
     value = os.environ.get(DATA_ENV, "").strip()
     if not value:
         return None
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        here = Path.cwd() / path
-        path = (COURSE_ROOT / path if not here.exists() and (COURSE_ROOT / path).exists()
-                else here).resolve()
+    here = Path(value).expanduser().resolve()
+    path = COURSE_ROOT / value if not here.exists() and (COURSE_ROOT / value).exists() else here
     if not path.is_dir():
         what = "does not exist" if not path.exists() else "is a file, not a folder"
         shown = repr(value) if str(path) == value else f"{value!r} ({path})"
