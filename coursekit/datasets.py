@@ -160,9 +160,8 @@ def _bounded_array(*args) -> np.ndarray:
 class _ArrayUnpickler(pickle.Unpickler):
     """Unpickles CIFAR batches: plain containers and NumPy arrays no larger than a batch."""
 
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy", "ndarray"),
-               ("numpy._core.multiarray", "_reconstruct"), ("numpy", "dtype"),
-               ("_codecs", "encode")}
+    ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+               *((f"numpy.{core}.multiarray", "_reconstruct") for core in ("core", "_core"))}
 
     def find_class(self, module, name):
         if (module, name) not in self.ALLOWED:
@@ -240,12 +239,10 @@ def _check_arrays(name: str, arrays: list, paths: list[Path], fix: str) -> None:
             continue
         share = float(np.mean(x[:_FINGERPRINT_IMAGES] != 0))
         if (share > _NONZERO_SPLIT) != fashion:
-            looks = "Fashion-MNIST's clothes" if share > _NONZERO_SPLIT else "MNIST's digits"
             raise DataError(f"{x_file} does not hold {title}'s images: {share:.0%} of the pixels "
-                            f"in its first images are not black, as in {looks} (MNIST's digits: "
-                            f"about 19%; Fashion-MNIST's clothes: about 49%). {fix}")
-        per_class = np.bincount(y.ravel(), minlength=10)
-        if bool((per_class == per_class[0]).all()) != fashion:
+                            f"in its first images are not black (MNIST's digits: about 19%; "
+                            f"Fashion-MNIST's clothes: about 49%). {fix}")
+        if (len(set(np.bincount(y.ravel(), minlength=10))) == 1) != fashion:
             raise DataError(f"{y_file} {'does not have' if fashion else 'has'} exactly "
                             f"as many labels of each class, as Fashion-MNIST does: these are not "
                             f"{title}'s labels. {fix}")
@@ -315,8 +312,7 @@ def load_data(name: str):
     """``keras.datasets.<name>.load_data()``, from verified files; prints where they came from."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
-    data_dir = data_dir_setting()
-    if data_dir is None:
+    if (data_dir := data_dir_setting()) is None:
         arrays, source = _load_online(name)
     else:
         try:
