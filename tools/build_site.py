@@ -1,12 +1,11 @@
-"""Build the course website from the committed notebooks, without running them.
+"""``make site``: the course website in _site/, built from the committed notebooks without
+running them. Jupyter Book 1 renders their stored outputs as ``site/`` configures it, from
+copies to which this script adds what it cannot know: the lessons on the home page (study
+time, best result from ``figures/*.json``), README.md and CONTRIBUTING.md in site/'s pages
+for maintainers, GitHub links for repository files that are not pages, number fields shown
+as their value."""
 
-``python -m tools.build_site [--out _site] [NOTEBOOK ...]``: Jupyter Book 1 renders the stored
-outputs as ``site/`` configures it, from copies to which this script adds what it cannot know:
-the lessons on the home page (study time, best result from ``figures/*.json``), README.md and
-CONTRIBUTING.md in site/'s pages for maintainers, GitHub links for repository files that are
-not pages, number fields shown as their value."""
-
-import argparse, json, math, posixpath, re, shutil, subprocess, sys
+import json, math, posixpath, re, shutil, subprocess, sys
 from pathlib import Path
 
 from coursekit import facts
@@ -54,10 +53,9 @@ def lesson_facts(path: Path) -> tuple[str, int, int]:
     """A lesson's title (its first H1), reading minutes (estimated), number of exercises."""
     text = "\n".join(NUMBER_FIELD.sub(r"\1", "".join(c["source"]))
                      for c in json.loads(path.read_text(encoding="utf-8"))["cells"])
-    title = re.search(r"^#\s+(.+)$", text, re.M)
+    title = re.search(r"^#\s+(.+)$", text, re.M)[1].strip()  # an H1 opens every lesson
     exercises = re.findall(r"^\d+\.\s", text.partition("## Exercises")[2].split("\n#")[0], re.M)
-    return (title[1].strip() if title else path.stem.replace("_", " "),
-            5 * math.ceil(len(text.split()) / WORDS_PER_MINUTE / 5), len(exercises))
+    return title, 5 * math.ceil(len(text.split()) / WORDS_PER_MINUTE / 5), len(exercises)
 
 
 def home_values(notebooks: list[Path]) -> dict[str, str]:
@@ -143,13 +141,8 @@ def build(out: Path, work: Path, notebooks: list[Path]) -> Path:
     return out
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every lesson")
-    parser.add_argument("--out", type=Path, default=REPO / "_site")
-    args = parser.parse_args(argv)
-    out = build(args.out.resolve(), REPO / "_build" / "site",
-                [p.resolve() for p in args.notebooks] or LESSONS)
+def main() -> None:
+    out = build(REPO / "_site", REPO / "_build" / "site", LESSONS)
     print(f"Site built: open {out / 'index.html'}")
 
 
