@@ -18,18 +18,15 @@ pytestmark = pytest.mark.slow  # builds the site and drives a browser
 UNWATCHED = {".git", ".venv", "__pycache__", ".pytest_cache"}  # change while tests run
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 OUTPUT_LINES = 30  # site/_static/course.css: a long output shows 30 lines, then scrolls
-# A figure's text is at least the body's small print (its code and outputs', 12 px) at 1280 px.
-SMALL_PRINT_SHARE = 1.0
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """(folder of the site, its lessons, files of the course changed while it was built)."""
-    tmp, notebooks = tmp_path_factory.mktemp("site"), build_site.LESSONS
-    before = file_stats(REPO, UNWATCHED)
-    out = build_site.build(tmp / "html", tmp / "work", notebooks)
-    after = file_stats(REPO, UNWATCHED)
-    return out, notebooks, sorted({name for name, _ in before.items() ^ after.items()})
+    tmp, before = tmp_path_factory.mktemp("site"), file_stats(REPO, UNWATCHED)
+    out = build_site.build(tmp / "html", tmp / "work", build_site.LESSONS)
+    changed = before.items() ^ file_stats(REPO, UNWATCHED).items()
+    return out, build_site.LESSONS, sorted({name for name, _ in changed})
 
 
 def links(path: Path) -> list[str]:
@@ -107,8 +104,7 @@ def test_home_lists_each_lesson_and_links_the_maintainers_pages_hidden_elsewhere
 @pytest.fixture(scope="module")
 def browser(site):
     """Chromium through Playwright, and the address of the site served on this machine."""
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(chromium):
+    if not (chromium := shutil.which("chromium")):
         (pytest.fail if os.environ.get("CI") else pytest.skip)(
             "Chromium not found: `apt-get install chromium` (CI must run the browser tests)")
     from playwright.sync_api import sync_playwright
@@ -124,7 +120,7 @@ def browser(site):
 
 # The open page's problems: broken images, sideways scrolling, wrapped code, output boxes too
 # tall or cutting a line; then, solutions opened, each figure's (``wanted``: its text in px).
-MEASURE = """async ({lines, wanted, share}) => {
+MEASURE = """async ({lines, wanted, desktop}) => {
     const found = [], root = document.documentElement, px = v => parseFloat(v) || 0;
     await Promise.all(Array.from(document.images, i => (i.loading = 'eager',
         i.decode().catch(() => found.push(`broken image ${i.getAttribute('src')}`)))));
@@ -153,7 +149,7 @@ MEASURE = """async ({lines, wanted, share}) => {
         if (link?.href !== image.src || link.tabIndex < 0) found.push(`${at} no full-size link`);
         if ((link || image).getBoundingClientRect().height > innerHeight)
             found.push(`${at} taller than the screen`);
-        if (text < share * small) found.push(`${at} text ${text.toFixed(1)} px`);
+        if (desktop && text < small) found.push(`${at} text ${text.toFixed(1)} px`);
     });
     return found;
 }"""
@@ -162,12 +158,12 @@ MEASURE = """async ({lines, wanted, share}) => {
 def test_every_page_works_at_both_sizes(site, browser):
     """Every page at 1280 and 390 px: no console error, failed request, other host, broken
     image, sideways page, wrapped code, or output box too tall or cutting a line; the home
-    page's first screen says what, for whom, how long and where to start; search finds lesson
-    1; a lesson's first figure opens full size on Enter (desktop) or a click (phone). Each
-    lesson figure has a caption and a link to its full image, fits the screen (or scrolls in
-    its box), and at 1280 px its smallest text is at least the small print: display
-    scale x text size in the image (14 pt at 70 dpi in a Keras diagram from coursekit's
-    save_model_diagram, else matplotlib's 10 pt or the cell's smallest fontsize= at 100 dpi)."""
+    page's first screen says what, for whom, how long and where to start; search finds lesson 1;
+    a lesson's first figure opens full size on Enter (desktop) or a click (phone). Each lesson
+    figure has a caption and a link to its full image, fits the screen (or scrolls in its box),
+    and at 1280 px its smallest text is at least the small print: display scale x text size in
+    the image (14 pt at 70 dpi in a Keras diagram from coursekit's save_model_diagram, else
+    matplotlib's 10 pt or the cell's smallest fontsize= at 100 dpi)."""
     from playwright.sync_api import expect
     (out, notebooks, _), (launched, base) = site, browser
     lesson = f"notebooks/{notebooks[0].stem}.html"
@@ -199,7 +195,7 @@ def test_every_page_works_at_both_sizes(site, browser):
             if query:  # search works offline, and finds lesson 1 by its title
                 page.locator(f"#search-results a[href*='{notebooks[0].stem}']").first.wait_for()
             heard += page.evaluate(MEASURE, {"lines": OUTPUT_LINES, "wanted": text_px.get(
-                address, []), "share": SMALL_PRINT_SHARE * (size == "desktop")})
+                address, []), "desktop": size == "desktop"})
             if address == lesson:  # its first figure opens full size (leaving the page)
                 figure = page.locator(".bd-article a.image-reference").first
                 image = urllib.parse.urljoin(page.url, figure.get_attribute("href"))
