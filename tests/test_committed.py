@@ -26,8 +26,8 @@ MACHINE_TRACES = [
 ]
 # What a lesson must not talk about: the course's own machinery (issue 24).
 MACHINERY = re.compile(
-    r"\bmake (?:run|test|seeds|bench|check|site)\b|(?-i:COURSE_[A-Z_]+)|\bquick(?: mode| run|_mode)\b"
-    r"|(?-i:\bQUICK\b)|results\.json|seeds\.json|benchmark\.md|\bthe (?:course's )?tests\b|"
+    r"\bmake (?:run|test|seeds|bench|check|site)\b|(?-i:COURSE_[A-Z_]+)|\bquick(?: mode| run|_mode)"
+    r"\b|(?-i:\bQUICK\b)|results\.json|seeds\.json|benchmark\.md|\bthe (?:course's )?tests\b|"
     r"test suite|(?-i:\bCI\b)|autotun|steps_per_execution|enable_op_determinism|jit_compile|"
     r"reference run|\bfloors?\b|nbval|record_result|run_seed|compare_with_tutorial|my-outputs",
     re.I)
@@ -76,12 +76,9 @@ def test_reads_as_a_lesson(path):
     assert solved == [str(n) for n in range(1, asked + 1)], f"{path.name}: a solution per exercise"
     parameters = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(parameters) <= 1, f"{path.name}: at most one parameters cell"
-    for cell in nb.cells:
-        if cell not in parameters:
-            shown = notebook.FIELD.sub(r"\2", cell.source)
-            match = MACHINERY.search(shown)
-            assert not match, f"{path.name}: machinery in a lesson: {match.group(0)!r} in " \
-                              f"{shown[:80]!r}"
+    shown = [notebook.FIELD.sub(r"\2", c.source) for c in nb.cells if c not in parameters]
+    machinery = [(m[0], text[:80]) for text in shown if (m := MACHINERY.search(text))]
+    assert not machinery, f"{path.name}: machinery in a lesson: {machinery}"
     typed = "\n".join(notebook.FIELD.sub("", c.source) for c in nb.cells)
     for model in (m for m in MODELS.values() if m.lesson == path.name):
         for name, value in model.reported.items():
