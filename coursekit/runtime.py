@@ -41,10 +41,8 @@ def start(figures: str, models: str | None = None, precision: str | None = None)
 
 
 def report(specs: dict, namespace: dict, prose: dict, quick: bool) -> str:
-    """The lesson's results and prose values as one line of JSON, for the runner. ``specs``
-    maps each model id to expressions in the lesson's variables (``model``, ``test_accuracy``,
-    ``test_loss``, ``epochs``, ``train_samples``...); in a quick run each must reach its
-    quick floor."""
+    """The lesson's results (``specs``: metadata ``course.results``, CONTRIBUTING) and prose
+    values as one line of JSON for the runner; in a quick run each must reach its quick floor."""
     results = {}
     for model_id, spec in specs.items():
         values = {name: eval(expression, namespace) for name, expression in spec.items()}

@@ -7,8 +7,6 @@ import json
 import re
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
@@ -78,17 +76,15 @@ def test_every_requirement_is_pinned():
 
 
 def pip_dry_run(platform, python):
-    with tempfile.TemporaryDirectory() as scratch:
-        report = Path(scratch) / "report.json"
-        tags = [arg for tag in PLATFORMS[platform]["tags"] for arg in ("--platform", tag)]
-        environment = json.dumps(marker_environment(platform, python))
-        finished = subprocess.run(
-            [sys.executable, "-c", RESOLVE_FOR_TARGET, environment,
-             "install", "--dry-run", "--ignore-installed", "--quiet", "--only-binary=:all:",
-             "--implementation", "cp", "--python-version", python, "--report", str(report),
-             "--retries", "3", "--timeout", "30", *tags, *map(str, requirements())],
-            capture_output=True, text=True)
-        return finished, (json.loads(report.read_text()) if report.exists() else None)
+    tags = [arg for tag in PLATFORMS[platform]["tags"] for arg in ("--platform", tag)]
+    environment = json.dumps(marker_environment(platform, python))
+    finished = subprocess.run(  # --quiet: the report alone on stdout
+        [sys.executable, "-c", RESOLVE_FOR_TARGET, environment,
+         "install", "--dry-run", "--ignore-installed", "--quiet", "--only-binary=:all:",
+         "--implementation", "cp", "--python-version", python, "--report", "-",
+         "--retries", "3", "--timeout", "30", *tags, *map(str, requirements())],
+        capture_output=True, text=True)
+    return finished, (json.loads(finished.stdout) if finished.returncode == 0 else None)
 
 
 @pytest.fixture(scope="module")

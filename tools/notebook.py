@@ -63,9 +63,8 @@ def finish(executed, report: dict):
     code = [c for c in nb.cells if c.cell_type == "code"]
     for count, cell in enumerate(code, start=1):  # In [1], [2], ... as a reader's run numbers them
         cell.execution_count = count
-        for output in cell.get("outputs", []):
-            if "execution_count" in output:
-                output.execution_count = count
+        for output in (o for o in cell.get("outputs", []) if "execution_count" in o):
+            output.execution_count = count
     for index, cell in enumerate(nb.cells):  # each field gets the value its template had in the run
         if cell.cell_type == "markdown":
             keys = (f"{index}.{n}" for n in itertools.count())
