@@ -54,9 +54,8 @@ def save_model_diagram(model, name: str) -> Path:
     import keras
 
     # graphviz-pure sits beside the kernel's Python, on PATH or not (a venv not activated).
-    venv_bin = str(Path(sys.executable).parent)
-    program = (shutil.which("dot") or shutil.which("graphviz-pure", path=venv_bin)
-               or shutil.which("graphviz-pure"))
+    beside_python = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    program = shutil.which("dot") or shutil.which("graphviz-pure", path=beside_python)
     if program is None:
         raise CourseError("Drawing a model diagram needs Graphviz: `pip install graphviz-pure` "
                           "(as requirements.txt does) or install Graphviz from your system's "

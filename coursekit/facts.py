@@ -66,10 +66,9 @@ class ModelFacts:
         value = self.reported[name]
         label = {"other_person_accuracy": "accuracy on another person's drawings"}.get(
             name, name.replace("_", " "))
-        if self.dataset == "hand-drawn shapes" or name.endswith("_error"):
-            words = f"{label} {value * 100:.2f}".rstrip("0").rstrip(".") + "%"
-        else:
-            words = f"{label} {value:g}"
+        words = (f"{label} {value * 100:.2f}".rstrip("0").rstrip(".") + "%"
+                 if self.dataset == "hand-drawn shapes" or name.endswith("_error")
+                 else f"{label} {value:g}")
         return words + (f" (epoch {self.reported['epoch']})" if "epoch" in self.reported else "")
 
 

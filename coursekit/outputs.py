@@ -80,8 +80,7 @@ def write_together(contents: dict[Path, bytes], renaming=contextlib.nullcontext)
             tmp.unlink(missing_ok=True)
         if isinstance(error, OSError):
             raise CourseError(f"Could not write {path} ({error.strerror or error}); no file was "
-                              f"replaced. Free space or fix the folder's permissions, then run "
-                              f"again.") from error
+                              f"replaced. Free space or fix the folder's permissions.") from error
         raise
 
 

@@ -29,13 +29,11 @@ def decide_precision(cpu_flags: set[str] | None, gpus: list[Gpu]) -> tuple[str, 
         units = "bfloat16" if capability >= (8, 0) else "float16"
         return f"mixed_{units}", (f"GPU {name} (compute capability {capability[0]}."
                                   f"{capability[1]}) computes {units} natively")
-    native = [name for flag, name in BFLOAT16_CPU_FLAGS.items() if flag in (cpu_flags or ())]
-    if native:
+    if native := [name for flag, name in BFLOAT16_CPU_FLAGS.items() if flag in (cpu_flags or ())]:
         return "mixed_bfloat16", f"this CPU has {native[0]} instructions"
-    if cpu_flags is None:  # macOS and Windows have no /proc/cpuinfo
-        return "float32", "this CPU's instruction set cannot be read here"
-    return "float32", ("this CPU has no AMX or AVX-512 bfloat16 instructions; 16-bit "
-                       "arithmetic would be emulated, and slower")
+    return "float32", ("this CPU's instruction set cannot be read here" if cpu_flags is None else
+                       "this CPU has no AMX or AVX-512 bfloat16 instructions; 16-bit arithmetic "
+                       "would be emulated, and slower")
 
 
 def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str] | None:

@@ -53,8 +53,8 @@ def mirror(tmp_path_factory):
     server.server_close()
 
 
-def throwaway_kernel(folder: Path) -> str:
-    """A kernel in a new virtual environment seeing .venv's packages, not its coursekit."""
+def throwaway_kernel(folder: Path) -> None:
+    """The kernel "alone": a new virtual environment seeing .venv's packages, not its coursekit."""
     base_python = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base_python, "-m", "venv", "--without-pip", str(folder / "venv")], check=True)
     python = folder / "venv" / "bin" / "python"
@@ -64,7 +64,6 @@ def throwaway_kernel(folder: Path) -> str:
     # the kernel's spec in <folder>/share/jupyter, where JUPYTER_PATH points
     subprocess.run([python, "-m", "ipykernel", "install", "--prefix", folder, "--name", "alone"],
                    check=True)
-    return "alone"
 
 
 @pytest.mark.parametrize("notebook", [
@@ -74,7 +73,7 @@ def test_a_lesson_runs_alone(notebook, mirror, tmp_path, monkeypatch):
     watched = [Path(sysconfig.get_path("purelib"))] + [
         COURSE_ROOT / name for name in ("data", "figures") if (COURSE_ROOT / name).is_dir()]
     before = [file_stats(folder) for folder in watched]
-    kernel = throwaway_kernel(tmp_path)
+    throwaway_kernel(tmp_path)
     path = f"{os.environ['PATH']}{os.pathsep}{Path(sys.executable).parent}"
     for name, value in {"JUPYTER_PATH": tmp_path / "share/jupyter", "COURSE_REPO_URL": mirror,
                         "HOME": tmp_path / "home", "PATH": path, "PIP_NO_INDEX": 1,
@@ -94,7 +93,7 @@ def test_a_lesson_runs_alone(notebook, mirror, tmp_path, monkeypatch):
         "import coursekit.paths\nprint(coursekit.__file__, coursekit.paths.course_root())"))
     (tmp_path / "alone").mkdir()
     (tmp_path / "home").mkdir()
-    NotebookClient(nb, kernel_name=kernel, timeout=900,
+    NotebookClient(nb, kernel_name="alone", timeout=900,
                    resources={"metadata": {"path": str(tmp_path / "alone")}}).execute()
     printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     assert str(tmp_path / "venv") in printed and str(tmp_path / "home" / ".keras") in printed

@@ -119,8 +119,7 @@ def land(path: Path, nb, staging: Path, results: dict, times: dict | None = None
         contents[README] = update_readme.updated_readme(
             README.read_text(encoding="utf-8"), {**read_results(FIGURES / RESULTS_FILE), **results},
             read_results(FIGURES / "seeds.json"), times).encode()
-    text = nbformat.writes(nb)
-    contents[path] = (text if text.endswith("\n") else text + "\n").encode()
+    contents[path] = (nbformat.writes(nb).rstrip("\n") + "\n").encode()
     write_together(contents, renaming=_signals_held)
 
 
