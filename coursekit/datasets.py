@@ -71,10 +71,8 @@ def _read_manifest(data_dir: Path) -> dict[str, str]:
     if not manifest.is_file():
         return {}
     raw = manifest.read_bytes()
-    unmarked_utf16 = len(raw) > 1 and raw[1::2].count(0) > len(raw) // 4  # every other byte 0
-    try:
-        text = raw.decode("utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else
-                          "utf-16-le" if unmarked_utf16 else "utf-8-sig")
+    try:  # PowerShell 5's `>` writes UTF-16 with a byte-order mark; other shells, UTF-8
+        text = raw.decode("utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig")
     except UnicodeDecodeError as error:
         raise DataError(f"{manifest} is not text in UTF-8 or UTF-16 ({error}). "
                         f"{_REGENERATE}") from error
