@@ -27,7 +27,6 @@ _DAMAGED = "Save the drawing again as PNG, or delete the file."
 @dataclass
 class ImageFolderReport:
     """What :func:`check_image_folder` found: classes, counts, and what Keras will convert."""
-
     classes: list[str]
     counts: dict
     notes: list[str]
@@ -116,9 +115,8 @@ def _check_image(path: Path, found: dict) -> None:
         # JPEG decoders round apart (by up to 20 levels, measured)
         apart = _seen_apart(image, keras_pixels.numpy(), 48 if fmt == "JPEG" else 0)
     except Image.DecompressionBombError as error:
-        raise DataError(f"{path} is too large an image ({error}): Keras decodes every pixel, "
-                        f"each read, to shrink it to {_SIDE}x{_SIDE}. Save it at most 5000x5000 "
-                        f"(a few hundred pixels across is plenty).") from error
+        raise DataError(f"{path} is too large an image ({error}): Keras decodes every pixel of "
+                        f"it on every read. Save it at most 5000x5000.") from error
     except UnidentifiedImageError as error:
         raise DataError(f"{path} is not an image Pillow can read: a damaged copy (cut short, a "
                         f"chunk's checksum wrong) or another kind of file. {_DAMAGED}") from error
@@ -169,12 +167,10 @@ def _check_folder(root: Path, splits) -> ImageFolderReport:
                          if p.is_dir() and not p.name.startswith("."))
         if len(classes) < 2:
             raise DataError(f"{split_dir} has {len(classes)} class folder(s) {classes}; a "
-                            f"classifier needs at least two, e.g. {split}/circle and "
-                            f"{split}/triangle.")
+                            f"classifier needs two or more: {split}/circle, {split}/triangle, ...")
         if classes != (first := list(counts.get(splits[0], classes))):
-            raise DataError(f"{root}: {splits[0]}/ has classes {first} but {split}/ has "
-                            f"{classes}. Class numbers come from the sorted folder names, so every "
-                            f"split needs the same class folders.")
+            raise DataError(f"{root}: {splits[0]}/ has classes {first}, {split}/ has {classes}. "
+                            f"Give every split the same class folders (they number the classes).")
         counts[split] = {}
         for name in classes:
             class_dir = split_dir / name

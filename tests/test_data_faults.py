@@ -274,7 +274,7 @@ HIDDEN = r"is hidden, yet Keras reads it as an image of 'circle' .*Delete it"
     *[("loop", lambda link, to=to: link.symlink_to(to), r"is a symbolic link that loops back "
       r".*Remove the link") for to in ("..", ".")],
     ("", lambda train: (train / "square").rename(train / ".square"),  # hidden: not a class
-     r"has 1 class folder\(s\) \['circle'\]; a classifier needs at least two"),
+     r"has 1 class folder\(s\) \['circle'\]; a classifier needs two or more"),
 ])
 def test_a_faulty_image_or_layout_is_named_with_the_fix(shapes, name, data, problem):
     path = shapes / "train" / name
