@@ -71,8 +71,6 @@ def _seen_apart(image, keras_pixels, tolerance: int) -> str:
              f"channel: the colour under them shows). Flatten it onto a white background (save "
              f"it with no transparency)." if has_alpha else f"is a {image.format} image (mode "
              f"{image.mode}) that {_READERS} decode to different pixels. Save it as an 8-bit PNG.")
-    if keras_pixels.shape != (height, width, 3):
-        return apart
     for top in range(0, height, _ROWS_PER_CHUNK):
         part = image.crop((0, top, width, min(top + _ROWS_PER_CHUNK, height)))
         rows = np.asarray(part.convert("RGB"), np.int16)
