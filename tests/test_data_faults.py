@@ -14,8 +14,7 @@ from coursekit.paths import COURSE_ROOT as REPO
 from helpers import deny, file_stats, idx_bytes, write_manifest
 
 SHARED_DATA = REPO.parent / "shared" / "datasets"
-IDX = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-       "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+IDX = datasets._IDX_FILES  # train images, train labels, test images, test labels
 X_TRAIN, Y_TRAIN, X_TEST, Y_TEST = (f"mnist/{name}" for name in IDX)
 LABELS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 8]  # never as many of each class: MNIST's, not Fashion's
 
@@ -284,10 +283,8 @@ def test_a_faulty_image_or_layout_is_named_with_the_fix(shapes, name, data, prob
         coursekit.check_image_folder(shapes)
 
 
-def test_keras_counts_hidden_image_files(shapes):
-    """Why the check refuses ._x.png: Keras 3 lists it as a drawing."""
+def test_keras_lists_a_hidden_image_file_so_the_check_refuses_it(shapes):
     import keras
-
     (shapes / "train" / "circle" / "._1.png").write_bytes(b"\x00\x05\x16\x07")
     found = keras.utils.image_dataset_from_directory(shapes / "train", image_size=(24, 24))
     assert sorted(Path(p).name for p in found.file_paths) == ["._1.png", "1.png", "1.png"]
