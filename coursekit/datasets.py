@@ -282,7 +282,7 @@ def _load_local(name: str, data_dir: Path):
     _check_arrays(name, arrays, paths, fix)
     return arrays, ("the official distribution files, checked against the publisher's SHA-256"
                     if kinds == {"official"} else "a local rebuild, not the official files: "
-                    "checked against the folder's SHA256SUMS")
+                    "checked against the folder's SHA256SUMS") + f" ({DATA_ENV})"
 
 
 def _load_online(name: str):
@@ -314,7 +314,6 @@ def load_data(name: str):
             arrays, source = _load_local(name, data_dir)
         except PermissionError as error:
             raise unreadable(error) from error
-        source += f" ({DATA_ENV})"
     _LOADED_FROM[name] = source
     print(f"{DATASET_TITLES[name]}: {len(arrays[0]):,} training and {len(arrays[2]):,} test "
           f"images from {source}.")
