@@ -28,8 +28,7 @@ def test_importing_the_package_changes_nothing_and_brings_no_tensorflow(tmp_path
 def test_save_figure_writes_a_readable_png_and_no_temporary_files(outputs):
     from matplotlib.figure import Figure  # no pyplot: no window, nothing to close
 
-    fig = Figure()  # empty: its PNG is what is tested
-    path = coursekit.save_figure(fig, "a_curve")
+    path = coursekit.save_figure(fig := Figure(), "a_curve")  # empty: the file is what is tested
     assert path == outputs / "a_curve.png" and path.read_bytes()[:4] == b"\x89PNG"
     assert [p.name for p in outputs.iterdir()] == ["a_curve.png"]
     assert stat.S_IMODE(path.stat().st_mode) & stat.S_IROTH  # for sharing, not mkstemp's 0600
