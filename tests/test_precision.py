@@ -64,11 +64,11 @@ def test_choose_precision_sets_the_policy_and_says_why(monkeypatch, capsys, forc
 
 
 def test_reference_machine_chooses_what_the_committed_results_recorded():
-    """On an AMX CPU without a GPU, as on the reference machine, a lesson that chooses its
-    precision chooses the one its committed results were trained in."""
+    """On a CPU with bfloat16 instructions and no GPU, like the reference machine, a lesson
+    that chooses its precision chooses the one its committed results were trained in."""
     flags = precision.cpu_flags()
-    if not flags or "amx_bf16" not in flags:
-        pytest.skip("not an AMX machine like the reference one")
+    if not flags or not flags & set(precision.BFLOAT16_CPU_FLAGS) or precision.gpus():
+        pytest.skip("not a machine like the reference one (bfloat16 CPU, no GPU)")
     choosing = {p.name for p in (COURSE_ROOT / "notebooks").glob("[0-9]*.ipynb")
                 if "choose_precision()" in p.read_text(encoding="utf-8")}
     recorded = {model_id: entry.get("precision") for model_id, entry
