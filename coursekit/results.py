@@ -89,6 +89,9 @@ def across_seeds(model_id: str) -> dict:
 def float32_train_seconds(model_id: str) -> float:
     """The model's training seconds with every layer in float32, as on a laptop without
     bfloat16 units (``python -m tools.bench --float32``); a lesson's prose reads it."""
+    from .precision import FORCED
+    if FORCED:  # this is such a float32 run: it stores no prose, and its own time is not in yet
+        return float("nan")
     entry = read_results(FLOAT32_SECONDS).get(model_id)
     if entry is None:
         raise CourseError(f"{FLOAT32_SECONDS.name} has no entry for {model_id}: run "

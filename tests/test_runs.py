@@ -2,7 +2,7 @@
 stops with the file or setting named and the fix, and changes no tracked file (the runner works
 on throwaway notebooks and copies of figures/ and README.md). Tests that start a kernel are slow."""
 
-import itertools, json, os, shutil, signal, subprocess, sys, time
+import itertools, json, math, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 
 import nbformat
@@ -127,6 +127,8 @@ def test_bench_float32_stores_only_the_lessons_and_models_times(repo_copy, monke
     assert times == {"lesson.ipynb": 7.0} and results.float32_train_seconds("B1") == 3.5
     with pytest.raises(CourseError, match=r"no entry for B2: run `python -m tools.bench --float32"):
         results.float32_train_seconds("B2")
+    monkeypatch.setitem(coursekit.precision.FORCED, "policy", "float32")  # inside such a run
+    assert math.isnan(results.float32_train_seconds("B2"))
 
 
 @pytest.mark.parametrize("fault, message", [
