@@ -97,12 +97,11 @@ def time_in_float32(paths: list) -> int:
     their times into figures/notebook_times_float32.json and FLOAT32_SECONDS."""
     from tools import run_notebooks
     lessons_file = FIGURES / "notebook_times_float32.json"
-    lessons = json.loads(lessons_file.read_text()) if lessons_file.is_file() else {}
     for path in paths:
         with tempfile.TemporaryDirectory(prefix="course-float32-") as out:
             _, report, seconds = run_notebooks.execute(path, figures=Path(out), precision="float32")
-        lessons[path.name] = round(seconds, 1)
-        lessons_file.write_text(json.dumps(dict(sorted(lessons.items())), indent=2) + "\n")
+        lessons = run_notebooks.merged_times(lessons_file, {path.name: round(seconds, 1)})
+        lessons_file.write_text(json.dumps(lessons, indent=2) + "\n")
         FLOAT32_SECONDS.write_bytes(results_text(FLOAT32_SECONDS, {  # merged into the file's
             m: {"train_seconds": e["train_seconds"]} for m, e in report["results"].items()}))
     return 0

@@ -100,19 +100,23 @@ def _run(client: NotebookClient) -> None:
             raise error
 
 
+def merged_times(times_file: Path, times: dict) -> dict:
+    """``times`` ({notebook: seconds}) merged into the other notebooks' times in the file."""
+    try:
+        recorded = json.loads(times_file.read_text(encoding="utf-8")) if times_file.exists() else {}
+    except (OSError, ValueError) as error:
+        raise CourseError(f"{times_file} is not readable JSON ({error}); restore it with "
+                          f"`git checkout -- {times_file}` or delete it") from error
+    return dict(sorted({**recorded, **times}.items()))
+
+
 def land(path: Path, nb, staging: Path, results: dict, times: dict | None = None,
          times_file: Path | None = None) -> None:
     """Put a finished notebook's files in place together, or none of them; the renames, which
     need no space, happen with Ctrl-C held off."""
     contents = {FIGURES / p.name: p.read_bytes() for p in sorted(staging.glob("*.png"))}
-    if times:  # merged into the other notebooks' times
-        try:
-            recorded = (json.loads(times_file.read_text(encoding="utf-8"))
-                        if times_file.exists() else {})
-        except (OSError, ValueError) as error:
-            raise CourseError(f"{times_file} is not readable JSON ({error}); restore it with "
-                              f"`git checkout -- {times_file}` or delete it") from error
-        times = dict(sorted({**recorded, **times}.items()))
+    if times:
+        times = merged_times(times_file, times)
         contents[times_file] = (json.dumps(times, indent=2) + "\n").encode()
     if results or times:
         contents[FIGURES / RESULTS_FILE] = results_text(FIGURES / RESULTS_FILE, results)
